@@ -1,0 +1,186 @@
+"""The catalogue: every env id and dataset id envsuite offers, with family and reference scores.
+
+`envsuite/__init__.py` calls `register_all()` on import, which registers each entry with
+gymnasium. A new family adds its entries here (and a folder); nothing else changes. Dataset
+recipes live in `datagen/recipes/<dataset id>.toml` (datagen depends on envsuite, never the
+reverse); an entry here only names its dataset id.
+
+Id scheme (DESIGN.md sections 2-3):
+- plain envs:            envsuite/Hopper-v0
+- envs with a dataset:   envsuite/hopper-medium-v0   (D4RL style, lower-case env name)
+- datasets:              locomotion/hopper-medium-v0 (cache path <data dir>/locomotion/hopper-medium-v0.h5)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import gymnasium
+
+from envsuite import paths
+
+NAMESPACE = "envsuite"
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    """One gymnasium-registered env id."""
+
+    env_id: str
+    family: str
+    entry_point: str
+    max_episode_steps: int | None
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    dataset_id: str | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class DatasetEntry:
+    """One dataset: which env it belongs to and how it is normalised."""
+
+    dataset_id: str
+    family: str
+    env_id: str  # the dataset-carrying env id, e.g. envsuite/hopper-medium-v0
+    base_env_id: str  # the plain env id, e.g. envsuite/Hopper-v0
+    kind: str
+    ref_min_score: float | None
+    ref_max_score: float | None
+    description: str = ""
+
+
+# --- locomotion -------------------------------------------------------------------------------
+
+# short name -> (plain env name, entry point)
+LOCOMOTION_ENVS = {
+    "hopper": ("Hopper", "envsuite.locomotion.hopper:HopperEnv"),
+    "halfcheetah": ("HalfCheetah", "envsuite.locomotion.half_cheetah:HalfCheetahEnv"),
+    "walker2d": ("Walker2d", "envsuite.locomotion.walker2d:Walker2dEnv"),
+    "ant": ("Ant", "envsuite.locomotion.ant:AntEnv"),
+}
+
+LOCOMOTION_DATASET_KINDS = {
+    "random": "uniform random actions",
+    "medium": "a policy trained to about a third of the expert's return",
+    "expert": "the fully trained policy",
+    "medium-replay": "every rollout of the policy's training up to the medium checkpoint",
+    "medium-expert": "the medium and expert datasets, half each",
+}
+
+
+@lru_cache(maxsize=1)
+def locomotion_reference_scores() -> dict[str, dict[str, float]]:
+    """{env short name: {"random": R, "expert": R, ...}} from assets/locomotion/reference_scores.json.
+
+    The file is written by `envsuite-datagen train-policy`; before it exists the scores are empty
+    and `get_normalized_score` explains how to make them.
+    """
+    try:
+        path = paths.asset_path("locomotion", "reference_scores.json")
+    except FileNotFoundError:
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def _locomotion_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
+    envs, datasets = [], []
+    scores = locomotion_reference_scores()
+    for short, (name, entry_point) in LOCOMOTION_ENVS.items():
+        base_id = f"{NAMESPACE}/{name}-v0"
+        envs.append(EnvEntry(base_id, "locomotion", entry_point, 1000, description=f"gymnasium {name}-v5 dynamics"))
+        ref = scores.get(short, {})
+        ref_min, ref_max = ref.get("random"), ref.get("expert")
+        for kind, what in LOCOMOTION_DATASET_KINDS.items():
+            dataset_id = f"locomotion/{short}-{kind}-v0"
+            env_id = f"{NAMESPACE}/{short}-{kind}-v0"
+            kwargs = {"dataset_id": dataset_id, "ref_min_score": ref_min, "ref_max_score": ref_max}
+            envs.append(EnvEntry(env_id, "locomotion", entry_point, 1000, kwargs, dataset_id, f"{name}: {what}"))
+            datasets.append(DatasetEntry(dataset_id, "locomotion", env_id, base_id, kind, ref_min, ref_max, f"{name}: {what}"))
+    return envs, datasets
+
+
+# --- the catalogue ----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _entries() -> tuple[tuple[EnvEntry, ...], tuple[DatasetEntry, ...]]:
+    envs, datasets = _locomotion_entries()
+    return tuple(envs), tuple(datasets)
+
+
+def env_entries() -> tuple[EnvEntry, ...]:
+    return _entries()[0]
+
+
+def dataset_entries() -> tuple[DatasetEntry, ...]:
+    return _entries()[1]
+
+
+def dataset_entry(dataset_id: str) -> DatasetEntry:
+    """The entry of a dataset id; unknown ids get close matches in the error."""
+    for entry in dataset_entries():
+        if entry.dataset_id == dataset_id:
+            return entry
+    raise KeyError(unknown_id_message("dataset", dataset_id, [e.dataset_id for e in dataset_entries()]))
+
+
+def unknown_id_message(what: str, given: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(given, known, n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    return f"unknown {what} id {given!r}.{hint} `envsuite-datagen list` shows them all."
+
+
+def register_all() -> None:
+    """Register every env id with gymnasium (idempotent)."""
+    for entry in env_entries():
+        if entry.env_id in gymnasium.registry:
+            continue
+        gymnasium.register(
+            id=entry.env_id,
+            entry_point=entry.entry_point,
+            max_episode_steps=entry.max_episode_steps,
+            kwargs=dict(entry.kwargs),
+        )
+
+
+def catalog(with_spaces: bool = True) -> list[dict[str, Any]]:
+    """Every env and dataset: id, family, kind, spaces, reference scores, whether the dataset is local.
+
+    One row per env id; rows of dataset-carrying ids also give the dataset id, its cache path and
+    `present` (the file exists in $ENVSUITE_DATA_DIR).
+    """
+    datasets = {d.dataset_id: d for d in dataset_entries()}
+    spaces_of: dict[str, tuple[str, str]] = {}
+    rows = []
+    for entry in env_entries():
+        row: dict[str, Any] = {"env_id": entry.env_id, "family": entry.family, "description": entry.description}
+        if with_spaces:
+            if entry.entry_point not in spaces_of:
+                env = gymnasium.make(entry.env_id)
+                spaces_of[entry.entry_point] = (str(env.observation_space), str(env.action_space))
+                env.close()
+            row["observation_space"], row["action_space"] = spaces_of[entry.entry_point]
+        if entry.dataset_id is not None:
+            dataset = datasets[entry.dataset_id]
+            path = paths.dataset_path(dataset.dataset_id)
+            row.update(
+                dataset_id=dataset.dataset_id,
+                kind=dataset.kind,
+                ref_min_score=_nan_to_none(dataset.ref_min_score),
+                ref_max_score=_nan_to_none(dataset.ref_max_score),
+                path=str(path),
+                present=path.exists(),
+            )
+        rows.append(row)
+    return rows
+
+
+def _nan_to_none(value):
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
