@@ -1,0 +1,208 @@
+"""The `envsuite-datagen` command line (DESIGN.md section 4).
+
+    envsuite-datagen list
+    envsuite-datagen generate ID [ID ...] [--size small|full|STEPS] [--workers K] [--out DIR] [--seed S]
+    envsuite-datagen info ID|PATH
+    envsuite-datagen metrics ID|PATH [...] [--reference ID|PATH] [--bins B]
+    envsuite-datagen verify ID|PATH [...]
+    envsuite-datagen train-policy ENV [--seed S] [--workers K] [--out DIR]
+
+Bad arguments exit with code 2 and one line on stderr; unknown ids get close matches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from datagen.recipes import RecipeError, load_recipe, recipe_ids
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse prints the whole usage by default)
+        raise UsageError(f"{self.prog}: {message} (see --help)")
+
+
+def _resolve(id_or_path: str, out: str | None) -> str:
+    """A path that exists, else a dataset id looked up in --out or the cache."""
+    if Path(id_or_path).exists():
+        return id_or_path
+    from envsuite import paths
+
+    if "/" not in id_or_path:
+        raise UsageError(f"{id_or_path!r} is neither a file nor a dataset id '<family>/<name>-vN'")
+    load_recipe(id_or_path)  # raises RecipeError with suggestions for unknown ids
+    return str(paths.dataset_path(id_or_path, out))
+
+
+def cmd_list(args) -> int:
+    from envsuite import registry
+
+    from datagen.metrics import format_table
+
+    rows = [r for r in registry.catalog(with_spaces=False) if "dataset_id" in r]
+    for row in rows:
+        path = Path(row["path"])
+        row["size_mb"] = path.stat().st_size / 1e6 if path.exists() else None
+        row["generated"] = "yes" if path.exists() else "no"
+    print(format_table(rows, [("dataset_id", "dataset", "s"), ("env_id", "env id", "s"), ("kind", "kind", "s"),
+                              ("ref_min_score", "ref min", ".1f"), ("ref_max_score", "ref max", ".1f"),
+                              ("generated", "generated", "s"), ("size_mb", "MB", ".1f")]))
+    return 0
+
+
+def cmd_generate(args) -> int:
+    from datagen.generate import generate
+
+    if args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    if args.size not in ("small", "full") and not (args.size.isdigit() and int(args.size) > 0):
+        raise UsageError(f"--size must be small, full or a positive step count, got {args.size!r}")
+    recipes = [load_recipe(dataset_id) for dataset_id in args.ids]
+    for recipe in recipes:
+        path = generate(recipe, args.size, out=args.out, workers=args.workers, seed=args.seed,
+                        overwrite=args.overwrite, progress=not args.quiet)
+        print(path)
+    return 0
+
+
+def cmd_info(args) -> int:
+    from envsuite.data import load_dataset
+
+    with load_dataset(_resolve(args.id, args.out)) as dataset:
+        info = {key: _plain(value) for key, value in dataset.attrs.items()}
+        info["metrics"] = {key: _plain(value) for key, value in dataset.metrics.items()}
+    print(json.dumps(info, indent=2, sort_keys=True, default=str))
+    return 0
+
+
+def cmd_metrics(args) -> int:
+    from envsuite.data import load_dataset
+
+    from datagen.metrics import dataset_metrics, format_table
+
+    reference = load_dataset(_resolve(args.reference, args.out), in_memory=True) if args.reference else None
+    rows = []
+    for id_or_path in args.ids:
+        with load_dataset(_resolve(id_or_path, args.out), in_memory=True) as dataset:
+            rows.append(dataset_metrics(dataset, reference, bins=args.bins))
+    columns = [("dataset_id", "dataset", "s"), ("episodes", "episodes", "d"), ("steps", "steps", "d"),
+               ("return_mean", "mean return", ".1f"), ("normalized_score", "normalized", ".3f"), ("tq", "TQ", ".3f")]
+    if reference is not None:
+        columns.append(("saco", "SACo", ".3f"))
+    if args.json:
+        print(json.dumps(rows, indent=2, default=_plain))
+    else:
+        print(format_table(rows, columns))
+        if reference is not None:
+            print(f"SACo: unique digitised (state, action) pairs / those of {reference.dataset_id} "
+                  f"({rows[0]['saco_bins']} bins per dimension, limits from the reference)")
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from envsuite.data import verify_dataset
+
+    for id_or_path in args.ids:
+        report = verify_dataset(_resolve(id_or_path, args.out))
+        print(f"ok  {report['path']}  steps={report['total_steps']} episodes={report['total_episodes']} "
+              f"sha256={report['content_sha256']}")
+    return 0
+
+
+def cmd_train_policy(args) -> int:
+    from envsuite import paths
+    from envsuite.locomotion.ars import ARS_CONFIGS, train_and_save
+
+    if args.env not in ARS_CONFIGS:
+        raise UsageError(f"unknown env {args.env!r} for train-policy; choose from {', '.join(ARS_CONFIGS)}")
+    out = Path(args.out) if args.out else paths.assets_dir() / "locomotion"
+    scores = train_and_save(args.env, out, seed=args.seed, workers=args.workers, log=lambda m: print(m, flush=True))
+    print(json.dumps(scores, indent=2))
+    return 0
+
+
+def _plain(value):
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, bytes):
+        return value.decode()
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="envsuite-datagen", description="Generate, inspect and verify envsuite datasets.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("list", help="every dataset with its env id, reference scores and whether it is generated")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("generate", help="roll out a recipe and write its dataset")
+    p.add_argument("ids", nargs="+", metavar="ID", help="dataset id, e.g. locomotion/hopper-medium-v0")
+    p.add_argument("--size", default="small", help="small (a few thousand steps), full (1M) or a step count")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (the data is the same for any count)")
+    p.add_argument("--out", default=None, help="dataset root (default $ENVSUITE_DATA_DIR or ~/.envsuite/datasets)")
+    p.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
+    p.add_argument("--overwrite", action="store_true", help="regenerate even if the dataset exists")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_generate)
+
+    for name, func, help_text in (("info", cmd_info, "attributes and stored metrics of a dataset"),):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("id", metavar="ID|PATH")
+        p.add_argument("--out", default=None, help="dataset root to look ids up in")
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("metrics", help="episodes, steps, returns, normalized score, TQ and SACo of datasets")
+    p.add_argument("ids", nargs="+", metavar="ID|PATH")
+    p.add_argument("--reference", default=None, metavar="ID|PATH", help="reference dataset for SACo")
+    p.add_argument("--bins", type=int, default=None, help="SACo bins per dimension")
+    p.add_argument("--out", default=None, help="dataset root to look ids up in")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.set_defaults(func=cmd_metrics)
+
+    p = sub.add_parser("verify", help="recompute content hashes and check structure")
+    p.add_argument("ids", nargs="+", metavar="ID|PATH")
+    p.add_argument("--out", default=None, help="dataset root to look ids up in")
+    p.set_defaults(func=cmd_verify)
+
+    p = sub.add_parser("train-policy", help="train the ARS behaviour policies of a locomotion env (writes assets)")
+    p.add_argument("env", help="hopper, halfcheetah, walker2d or ant")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", default=None, help="folder for the .npz files (default assets/locomotion)")
+    p.set_defaults(func=cmd_train_policy)
+    return parser
+
+
+def main(argv=None) -> int:
+    from envsuite.data import DatasetError
+
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        return args.func(args)
+    except (UsageError, RecipeError) as error:
+        print(f"envsuite-datagen: error: {error}" if not str(error).startswith("envsuite-datagen") else str(error),
+              file=sys.stderr)
+        return 2
+    except DatasetError as error:
+        print(f"envsuite-datagen: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("envsuite-datagen: interrupted; rerun the same command to continue", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""`envsuite-datagen generate`: recipe -> runner -> DatasetWriter, with a size budget and metrics.
+
+The dataset is the first `size` steps of the recipe's episode stream (episode 0, 1, 2, ...); the
+episode that crosses the budget is cut there and marked `timeouts=True`, its final_observation being
+the observation after the last kept step (so next_observations stay exact).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from datagen.recipes import Recipe
+from datagen.runner import LocalRunner
+from envsuite import paths
+from envsuite.policies.rollout import Trajectory
+
+
+def cut_trajectory(trajectory: Trajectory, steps: int) -> Trajectory:
+    """The first `steps` steps of an episode, ending in a timeout (a size-budget cut)."""
+    def head(value, count):
+        if isinstance(value, dict):
+            return {key: head(item, count) for key, item in value.items()}
+        return value[:count]
+
+    def at(value, index):
+        if isinstance(value, dict):
+            return {key: at(item, index) for key, item in value.items()}
+        return value[index]
+
+    timeouts = np.zeros(steps, dtype=bool)
+    timeouts[-1] = True
+    return Trajectory(
+        observations=head(trajectory.observations, steps),
+        actions=head(trajectory.actions, steps),
+        rewards=trajectory.rewards[:steps],
+        terminals=np.zeros(steps, dtype=bool),
+        timeouts=timeouts,
+        final_observation=at(trajectory.observations, steps),
+        seed=trajectory.seed,
+    )
+
+
+def _cast_observation(value, dtype):
+    if dtype is None:
+        return value
+    if isinstance(value, dict):
+        return {key: _cast_observation(item, dtype) for key, item in value.items()}
+    value = np.asarray(value)
+    return value.astype(dtype) if value.dtype.kind == "f" else value
+
+
+def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = None, workers: int = 1,
+             seed: int | None = None, overwrite: bool = False, progress: bool = True) -> Path:
+    """Generate the dataset of `recipe` at `size` ("small"/"full" or a step count); returns its path."""
+    import dataclasses
+
+    import gymnasium
+
+    import envsuite  # noqa: F401
+    from envsuite.data import DatasetWriter
+    from datagen.metrics import summary_metrics
+
+    if seed is not None:
+        recipe = dataclasses.replace(recipe, seed=int(seed))
+    budget = recipe.sizes[size] if size in recipe.sizes else int(size)
+    if budget <= 0:
+        raise ValueError(f"size must be 'small', 'full' or a positive step count, got {size!r}")
+    final_path = paths.dataset_path(recipe.dataset_id, out)
+    if final_path.exists() and not overwrite:
+        return final_path
+
+    probe = gymnasium.make(recipe.env_id)
+    observation_space, action_space = probe.observation_space, probe.action_space
+    env_spec = probe.spec.to_json() if probe.spec is not None else None
+    plan = recipe.episode_plan(action_space)
+    probe.close()
+    entry = _registry_entry(recipe.dataset_id)
+    runner = LocalRunner(recipe, final_path, workers=workers)
+    recipe_json = dict(recipe.to_json(), size=size, budget_steps=budget, seed=recipe.seed)
+
+    written = 0
+    episode_returns, episode_lengths = [], []
+    with DatasetWriter(
+        final_path, dataset_id=recipe.dataset_id, env_id=entry.env_id if entry else recipe.env_id,
+        family=recipe.family, observation_space=observation_space, action_space=action_space,
+        env_spec={"gymnasium_spec": env_spec, "base_env_id": recipe.env_id}, recipe=recipe_json,
+        policies=plan.policy_names, ref_min_score=entry.ref_min_score if entry else None,
+        ref_max_score=entry.ref_max_score if entry else None, overwrite=overwrite,
+        extra_attrs={"policy_descriptions": _json(plan.describe_policies())},
+    ) as writer:
+        bar = tqdm(total=budget, unit="step", desc=recipe.dataset_id, disable=not progress, leave=False)
+        for policy_index, trajectory in runner.episodes():
+            if written + len(trajectory) > budget:
+                trajectory = cut_trajectory(trajectory, budget - written)
+            writer.add_episode(
+                _cast_observation(trajectory.observations, recipe.observation_dtype),
+                trajectory.actions,
+                trajectory.rewards.astype(np.float32),
+                trajectory.terminals,
+                trajectory.timeouts,
+                final_observation=_cast_observation(trajectory.final_observation, recipe.observation_dtype),
+                seed=trajectory.seed,
+                policy=policy_index,
+            )
+            written += len(trajectory)
+            episode_returns.append(float(np.sum(trajectory.rewards.astype(np.float32), dtype=np.float64)))
+            episode_lengths.append(len(trajectory))
+            bar.update(len(trajectory))
+            if written >= budget:
+                break
+        bar.close()
+        path = writer.finalize(metrics=summary_metrics(np.asarray(episode_returns), entry))
+    runner.remove_shards()
+    return path
+
+
+def _registry_entry(dataset_id):
+    from envsuite import registry
+
+    try:
+        return registry.dataset_entry(dataset_id)
+    except KeyError:
+        return None
+
+
+def _json(value):
+    import json
+
+    return json.dumps(value, sort_keys=True)

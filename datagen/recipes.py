@@ -1,0 +1,207 @@
+"""Dataset recipes: TOML files under datagen/recipes/<family>/<name>-vN.toml, one per dataset id.
+
+A recipe names the env, the behaviour policies and how episodes pick among them, the sizes and the
+seed. Loading one gives a `Recipe`; `Recipe.episode_plan()` turns it into an `EpisodePlan`, which says
+for every episode index i which policy acts and which env seed resets it. Everything about episode i
+is derived from (recipe seed, i) or from a committed asset, so a dataset's content does not depend on
+worker count, shard scheduling or backend.
+
+Policy entries (`[[policies]]`):
+  kind = "random"                               uniform actions
+  kind = "linear", asset = "locomotion/x.npz"   envsuite.policies.LinearPolicy
+  noise_sigma = 0.1 (optional)                  wraps in Noisy
+  weight = 0.5 (optional)                       per-episode choice probability
+Replay recipes (`source = "ars_training_record"`, `record = "locomotion/x_training_record.npz"`) replay
+every training rollout of a record in training order instead (D4RL medium-replay).
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from envsuite import paths
+from envsuite.policies import LinearPolicy, Noisy, Policy, UniformRandomPolicy
+
+RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
+SIZES = ("small", "full")
+
+
+class RecipeError(ValueError):
+    """A recipe is unknown or malformed."""
+
+
+def recipe_ids() -> list[str]:
+    return sorted(str(p.relative_to(RECIPES_DIR).with_suffix("")) for p in RECIPES_DIR.glob("*/*.toml"))
+
+
+def load_recipe(dataset_id: str) -> "Recipe":
+    path = RECIPES_DIR / f"{dataset_id}.toml"
+    if "/" not in dataset_id or not path.is_file():
+        close = difflib.get_close_matches(dataset_id, recipe_ids(), n=3, cutoff=0.5)
+        hint = f" Did you mean {', '.join(close)}?" if close else ""
+        raise RecipeError(f"unknown dataset id {dataset_id!r}.{hint} `envsuite-datagen list` shows them all.")
+    with open(path, "rb") as f:
+        data = tomllib.load(f)
+    return Recipe.from_dict(data, source=path)
+
+
+def env_episode_seed(recipe_seed: int, episode_index: int) -> int:
+    """Env reset seed of episode i: a function of (recipe seed, i) alone."""
+    return int(np.random.SeedSequence([recipe_seed, episode_index]).generate_state(1)[0])
+
+
+def episode_policy_rng(recipe_seed: int, episode_index: int) -> np.random.Generator:
+    return np.random.default_rng([recipe_seed, episode_index, 1])
+
+
+def shard_rng(recipe_seed: int, shard_index: int) -> np.random.Generator:
+    """Randomness of the policies within one shard (action noise): a function of (seed, shard)."""
+    return np.random.default_rng([recipe_seed, shard_index, 2])
+
+
+@dataclass(frozen=True)
+class Recipe:
+    dataset_id: str
+    family: str
+    env_id: str
+    seed: int
+    sizes: dict[str, int]
+    episodes_per_shard: int
+    observation_dtype: str | None
+    policies: tuple[dict[str, Any], ...]
+    source: str  # "policies" or "ars_training_record"
+    record: str | None
+    description: str
+    path: str
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: Path) -> "Recipe":
+        def need(key):
+            if key not in data:
+                raise RecipeError(f"{source}: recipe lacks the key {key!r}")
+            return data[key]
+
+        sizes = dict(need("sizes"))
+        if set(sizes) != set(SIZES) or not all(isinstance(v, int) and v > 0 for v in sizes.values()):
+            raise RecipeError(f"{source}: [sizes] must give positive integer 'small' and 'full' step counts")
+        kind = data.get("source", "policies")
+        policies = tuple(data.get("policies", ()))
+        if kind == "policies" and not policies:
+            raise RecipeError(f"{source}: a recipe needs at least one [[policies]] entry")
+        if kind not in ("policies", "ars_training_record"):
+            raise RecipeError(f"{source}: unknown source {kind!r}")
+        return cls(
+            dataset_id=need("dataset_id"), family=need("family"), env_id=need("env_id"), seed=int(need("seed")),
+            sizes=sizes, episodes_per_shard=int(data.get("episodes_per_shard", 16)),
+            observation_dtype=data.get("observation_dtype"), policies=policies, source=kind,
+            record=data.get("record"), description=data.get("description", ""), path=str(source),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """What goes into the dataset's `recipe` attribute (provenance), without local paths."""
+        return {
+            "dataset_id": self.dataset_id, "family": self.family, "env_id": self.env_id, "seed": self.seed,
+            "sizes": self.sizes, "episodes_per_shard": self.episodes_per_shard,
+            "observation_dtype": self.observation_dtype, "policies": list(self.policies), "source": self.source,
+            "record": self.record, "description": self.description,
+        }
+
+    def content_key(self) -> str:
+        """Hash of everything that determines episode content (not the size: shards are reusable)."""
+        content = {k: v for k, v in self.to_json().items() if k != "sizes"}
+        assets = [p.get("asset") for p in self.policies if p.get("asset")] + ([self.record] if self.record else [])
+        content["asset_sha256"] = {a: hashlib.sha256(paths.asset_path(*a.split("/")).read_bytes()).hexdigest() for a in assets}
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+
+    def episode_plan(self, action_space) -> "EpisodePlan":
+        if self.source == "ars_training_record":
+            return ReplayPlan(self)
+        return PolicyPlan(self, action_space)
+
+
+class EpisodePlan:
+    """Which policy runs episode i and which env seed resets it."""
+
+    policy_names: list[str]
+    num_episodes: int | None  # None: unbounded (generated until the size budget is reached)
+
+    def episode(self, index: int) -> tuple[int, Policy, int]:
+        """(policy index into policy_names, the policy object, env seed) of episode `index`."""
+        raise NotImplementedError
+
+    def describe_policies(self) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+
+class PolicyPlan(EpisodePlan):
+    """Episodes from a fixed set of behaviour policies; episode i picks one with the recipe weights."""
+
+    def __init__(self, recipe: Recipe, action_space):
+        self.recipe = recipe
+        self.policies = [_build_policy(entry, action_space, recipe) for entry in recipe.policies]
+        self.policy_names = [p.name for p in self.policies]
+        weights = np.asarray([float(entry.get("weight", 1.0)) for entry in recipe.policies])
+        if np.any(weights < 0) or weights.sum() <= 0:
+            raise RecipeError(f"{recipe.path}: policy weights must be >= 0 with a positive sum")
+        self.weights = weights / weights.sum()
+        self.num_episodes = None
+
+    def episode(self, index):
+        if len(self.policies) == 1:
+            choice = 0
+        else:
+            choice = int(episode_policy_rng(self.recipe.seed, index).choice(len(self.policies), p=self.weights))
+        return choice, self.policies[choice], env_episode_seed(self.recipe.seed, index)
+
+    def describe_policies(self):
+        return [p.describe() for p in self.policies]
+
+
+class ReplayPlan(EpisodePlan):
+    """Every training rollout of an ARS record, in training order (D4RL's medium-replay)."""
+
+    def __init__(self, recipe: Recipe):
+        from envsuite.locomotion.ars import replay_policies
+
+        if not recipe.record:
+            raise RecipeError(f"{recipe.path}: source 'ars_training_record' needs record = '<asset path>'")
+        self.recipe = recipe
+        self.record_path = paths.asset_path(*recipe.record.split("/"))
+        self.rollouts = replay_policies(self.record_path)
+        self.policy_names = ["ars-training-rollouts"]
+        self.num_episodes = len(self.rollouts)
+
+    def episode(self, index):
+        _, _, policy, env_seed = self.rollouts[index]
+        return 0, policy, env_seed
+
+    def describe_policies(self):
+        return [{"name": "ars-training-rollouts", "type": "ARS training record", "record": self.recipe.record,
+                 "rollouts": self.num_episodes}]
+
+
+def _build_policy(entry: dict[str, Any], action_space, recipe: Recipe) -> Policy:
+    kind = entry.get("kind")
+    if kind == "random":
+        policy: Policy = UniformRandomPolicy(action_space, name=entry.get("name", "random"))
+    elif kind == "linear":
+        if "asset" not in entry:
+            raise RecipeError(f"{recipe.path}: a linear policy needs asset = '<family>/<file>.npz'")
+        policy = LinearPolicy.load(paths.asset_path(*entry["asset"].split("/")))
+        if "name" in entry:
+            policy.name = entry["name"]
+    else:
+        raise RecipeError(f"{recipe.path}: unknown policy kind {kind!r} (random, linear)")
+    sigma = float(entry.get("noise_sigma", 0.0))
+    if sigma > 0:
+        policy = Noisy(policy, sigma, action_space, name=f"{policy.name}+noise{sigma:g}")
+    return policy

@@ -1,0 +1,234 @@
+"""Local runner: rolls out a recipe's episodes in shards, in worker processes, and merges them.
+
+Shard s holds episodes [s * K, (s + 1) * K) (K = recipe.episodes_per_shard), rolled out in lockstep
+by envsuite.policies.rollout.rollout_batch. Each shard's content depends only on the recipe (env
+seeds from (seed, i), policy noise from (seed, s)), so the dataset is the same for any worker count.
+
+Crash safety and resume: every finished shard is written atomically (temp file + rename) to
+<out>/<family>/.<name>.shards/; the dataset itself is written by envsuite.data.DatasetWriter into a
+.partial file and renamed at the end. Rerunning an interrupted `generate` reuses the finished shards
+and writes the dataset again; nothing ever appears half-written at the final path.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from datagen.recipes import Recipe, shard_rng
+from envsuite.policies.rollout import Trajectory, rollout_batch
+
+ProgressFn = Callable[[int], None]
+
+
+# --- one shard -------------------------------------------------------------------------------
+
+_worker_state: dict[str, Any] = {}
+
+
+def _worker_setup(recipe: Recipe) -> dict[str, Any]:
+    """Per-process envs and episode plan, built once and reused across shards."""
+    if _worker_state.get("key") != recipe.path:
+        import gymnasium
+
+        import envsuite  # noqa: F401
+
+        envs = [gymnasium.make(recipe.env_id) for _ in range(recipe.episodes_per_shard)]
+        _worker_state.update(key=recipe.path, envs=envs, plan=recipe.episode_plan(envs[0].action_space))
+    return _worker_state
+
+
+def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajectory]]:
+    """Roll out the episodes of one shard; returns (policy index, trajectory) in episode order."""
+    state = _worker_setup(recipe)
+    plan = state["plan"]
+    first = shard_index * recipe.episodes_per_shard
+    last = first + recipe.episodes_per_shard
+    if plan.num_episodes is not None:
+        last = min(last, plan.num_episodes)
+    if last <= first:
+        return []
+    episodes = [plan.episode(i) for i in range(first, last)]
+    rng = shard_rng(recipe.seed, shard_index)
+    row_policies = [policy for _, policy, _ in episodes]
+
+    def act(observations, rows):
+        # One call per distinct policy among the live rows, in row order, so the random stream
+        # (and thus the data) is a function of the shard alone.
+        actions = None
+        groups: dict[int, list[int]] = {}
+        for position, row in enumerate(rows):
+            groups.setdefault(id(row_policies[row]), []).append(position)
+        for positions in groups.values():
+            policy = row_policies[rows[positions[0]]]
+            chosen = np.asarray(positions)
+            part = policy(_take(observations, chosen), rng)
+            if actions is None:
+                actions = np.zeros((len(rows), *part.shape[1:]), dtype=part.dtype)
+            actions[chosen] = part
+        return actions
+
+    envs = state["envs"][: last - first]
+    _, _, trajectories = rollout_batch(envs, [seed for _, _, seed in episodes], act)
+    return [(policy_index, trajectory) for (policy_index, _, _), trajectory in zip(episodes, trajectories)]
+
+
+def _take(observations, positions):
+    if isinstance(observations, dict):
+        return {key: _take(value, positions) for key, value in observations.items()}
+    return observations[positions]
+
+
+# --- shard files -----------------------------------------------------------------------------
+
+
+def shard_dir_for(final_path: Path) -> Path:
+    return final_path.parent / f".{final_path.stem}.shards"
+
+
+def save_shard(path: Path, episodes: list[tuple[int, Trajectory]]) -> None:
+    """Write a shard atomically: temp file, fsync, rename."""
+    arrays: dict[str, np.ndarray] = {"episode_count": np.int64(len(episodes))}
+    for e, (policy_index, trajectory) in enumerate(episodes):
+        prefix = f"e{e}/"
+        _flatten_into(arrays, prefix + "observations", trajectory.observations)
+        _flatten_into(arrays, prefix + "actions", trajectory.actions)
+        _flatten_into(arrays, prefix + "final_observation", trajectory.final_observation)
+        arrays[prefix + "rewards"] = trajectory.rewards
+        arrays[prefix + "terminals"] = trajectory.terminals
+        arrays[prefix + "timeouts"] = trajectory.timeouts
+        arrays[prefix + "seed"] = np.int64(trajectory.seed)
+        arrays[prefix + "policy"] = np.int64(policy_index)
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as f:
+        np.savez(f, **arrays)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(temporary, path)
+
+
+def load_shard(path: Path) -> list[tuple[int, Trajectory]]:
+    with np.load(path, allow_pickle=False) as data:
+        arrays = {key: data[key] for key in data.files}
+    episodes = []
+    for e in range(int(arrays["episode_count"])):
+        prefix = f"e{e}/"
+        trajectory = Trajectory(
+            observations=_unflatten(arrays, prefix + "observations"),
+            actions=_unflatten(arrays, prefix + "actions"),
+            rewards=arrays[prefix + "rewards"],
+            terminals=arrays[prefix + "terminals"],
+            timeouts=arrays[prefix + "timeouts"],
+            final_observation=_unflatten(arrays, prefix + "final_observation"),
+            seed=int(arrays[prefix + "seed"]),
+        )
+        episodes.append((int(arrays[prefix + "policy"]), trajectory))
+    return episodes
+
+
+def _flatten_into(arrays, key, value):
+    if isinstance(value, dict):
+        for sub, item in value.items():
+            _flatten_into(arrays, f"{key}.{sub}", item)
+    else:
+        arrays[key] = np.asarray(value)
+
+
+def _unflatten(arrays, key):
+    if key in arrays:
+        return arrays[key]
+    prefix = key + "."
+    children = {k[len(prefix):].split(".")[0] for k in arrays if k.startswith(prefix)}
+    return {child: _unflatten(arrays, prefix + child) for child in sorted(children)}
+
+
+def _compute_shard_file(args) -> str:
+    recipe, shard_index, path = args
+    save_shard(Path(path), rollout_shard(recipe, shard_index))
+    return path
+
+
+# --- the local runner ------------------------------------------------------------------------
+
+
+class LocalRunner:
+    """Produces shards in order with `workers` processes (1: in this process); yields their episodes."""
+
+    def __init__(self, recipe: Recipe, final_path: Path, workers: int = 1):
+        if workers < 1:
+            raise ValueError(f"--workers must be >= 1, got {workers}")
+        self.recipe, self.workers = recipe, workers
+        self.shard_dir = shard_dir_for(final_path)
+        self._prepare_shard_dir()
+        self._pool = None
+
+    def _prepare_shard_dir(self):
+        """Shards of an earlier run are reused only if they were made from the same recipe content."""
+        marker = self.shard_dir / "recipe.json"
+        key = self.recipe.content_key()
+        if self.shard_dir.exists():
+            try:
+                same = json.loads(marker.read_text()).get("content_key") == key
+            except (OSError, ValueError):
+                same = False
+            if not same:
+                shutil.rmtree(self.shard_dir)
+        self.shard_dir.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"content_key": key, "recipe": self.recipe.to_json()}, sort_keys=True))
+        for stray in self.shard_dir.glob("*.tmp"):
+            stray.unlink()
+
+    def shard_path(self, shard_index: int) -> Path:
+        return self.shard_dir / f"shard_{shard_index:07d}.npz"
+
+    def completed_shards(self) -> int:
+        return len(list(self.shard_dir.glob("shard_*.npz")))
+
+    def episodes(self):
+        """Every (policy index, trajectory) in episode order, computing missing shards in waves."""
+        shard = 0
+        plan_limit = self._plan_shard_limit()
+        try:
+            while plan_limit is None or shard < plan_limit:
+                wave = list(range(shard, shard + self.workers))
+                if plan_limit is not None:
+                    wave = [s for s in wave if s < plan_limit]
+                missing = [s for s in wave if not self.shard_path(s).exists()]
+                if missing:
+                    tasks = [(self.recipe, s, str(self.shard_path(s))) for s in missing]
+                    if self.workers == 1:
+                        for task in tasks:
+                            _compute_shard_file(task)
+                    else:
+                        self._get_pool().map(_compute_shard_file, tasks)
+                for s in wave:
+                    yield from load_shard(self.shard_path(s))
+                shard += len(wave)
+        finally:
+            self.close()
+
+    def _plan_shard_limit(self):
+        plan = _worker_setup(self.recipe)["plan"]
+        if plan.num_episodes is None:
+            return None
+        return -(-plan.num_episodes // self.recipe.episodes_per_shard)
+
+    def _get_pool(self):
+        if self._pool is None:
+            self._pool = multiprocessing.get_context("spawn").Pool(self.workers)
+        return self._pool
+
+    def close(self):
+        if self._pool is not None:
+            self._pool.close()
+            self._pool.join()
+            self._pool = None
+
+    def remove_shards(self):
+        shutil.rmtree(self.shard_dir, ignore_errors=True)
