@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -158,8 +159,13 @@ def iteration_env_seeds(seed: int, iteration: int, count: int) -> np.ndarray:
 
 
 def train(env_name: str, *, seed: int = 0, workers: int = 2, max_iterations: int | None = None,
-          target_return: float | None = None, log=print) -> TrainingRun:
-    """Run ARS until the evaluation return reaches the target (or max_iterations)."""
+          target_return: float | None = None, state_path=None, log=print) -> TrainingRun:
+    """Run ARS until the evaluation return reaches the target (or max_iterations).
+
+    With `state_path`, the full training state is saved there at every evaluation and a rerun with
+    the same env and seed resumes from it (a killed or timed-out training loses at most
+    `eval_every` iterations; the result is the same as an uninterrupted run).
+    """
     import gymnasium
 
     import envsuite  # noqa: F401
@@ -171,14 +177,24 @@ def train(env_name: str, *, seed: int = 0, workers: int = 2, max_iterations: int
     obs_dim, act_dim = probe.observation_space.shape[0], probe.action_space.shape[0]
     probe.close()
 
-    pool = LinearRolloutPool(config.env_id, workers, max(2 * config.directions, config.eval_episodes))
     run = TrainingRun(config, seed)
     weights = np.zeros((act_dim, obs_dim))
     obs_mean, obs_std = np.zeros(obs_dim), np.ones(obs_dim)
     stat_count, stat_sum, stat_sumsq = 0, np.zeros(obs_dim), np.zeros(obs_dim)
-    started = time.perf_counter()
+    first_iteration, previous_seconds = 0, 0.0
+    if state_path is not None and Path(state_path).exists():
+        state = _load_state(state_path, config, seed)
+        if state is not None:
+            run, weights, obs_mean, obs_std, stat_count, stat_sum, stat_sumsq = state
+            first_iteration, previous_seconds = len(run.iteration_weights), run.wall_seconds
+            log(f"{env_name}: resuming from {state_path} at iteration {first_iteration}")
+            if run.checkpoints and run.checkpoints[-1].eval_return >= target_return:
+                return run
+
+    pool = LinearRolloutPool(config.env_id, workers, max(2 * config.directions, config.eval_episodes))
+    started = time.perf_counter() - previous_seconds
     try:
-        for iteration in range(max_iterations):
+        for iteration in range(first_iteration, max_iterations):
             deltas = iteration_deltas(seed, iteration, config.directions, weights.shape)
             env_seeds = iteration_env_seeds(seed, iteration, 2 * config.directions)
             run.iteration_weights.append(weights.copy())
@@ -215,14 +231,60 @@ def train(env_name: str, *, seed: int = 0, workers: int = 2, max_iterations: int
                 checkpoint = Checkpoint(iteration + 1, run.env_steps, elapsed, float(eval_returns.mean()),
                                         weights.copy(), obs_mean.copy(), obs_std.copy())
                 run.checkpoints.append(checkpoint)
+                run.wall_seconds = elapsed
                 log(f"{env_name} iter {iteration + 1:5d}  steps {run.env_steps:10d}  {elapsed:7.1f}s  "
                     f"eval return {checkpoint.eval_return:9.1f}")
+                if state_path is not None:
+                    _save_state(state_path, run, weights, stat_count, stat_sum, stat_sumsq)
                 if checkpoint.eval_return >= target_return:
                     break
     finally:
         run.wall_seconds = time.perf_counter() - started
         pool.close()
     return run
+
+
+def _save_state(path, run: TrainingRun, weights, stat_count, stat_sum, stat_sumsq) -> None:
+    """Everything needed to resume training, written atomically."""
+    path = Path(path)
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as f:
+        np.savez(
+            f, config=np.array(json.dumps(asdict(run.config))), seed=np.int64(run.seed),
+            weights=weights, stat_count=np.int64(stat_count), stat_sum=stat_sum, stat_sumsq=stat_sumsq,
+            env_steps=np.int64(run.env_steps), wall_seconds=np.float64(run.wall_seconds),
+            iteration_weights=np.asarray(run.iteration_weights), iteration_obs_mean=np.asarray(run.iteration_obs_mean),
+            iteration_obs_std=np.asarray(run.iteration_obs_std), iteration_env_seeds=np.asarray(run.iteration_env_seeds),
+            iteration_delta_sha256=np.asarray(run.iteration_delta_sha256),
+            checkpoint_scalars=np.asarray([[c.iteration, c.env_steps, c.wall_seconds, c.eval_return] for c in run.checkpoints]),
+            checkpoint_weights=np.asarray([c.weights for c in run.checkpoints]),
+            checkpoint_obs_mean=np.asarray([c.obs_mean for c in run.checkpoints]),
+            checkpoint_obs_std=np.asarray([c.obs_std for c in run.checkpoints]),
+        )
+    os.replace(temporary, path)
+
+
+def _load_state(path, config: ARSConfig, seed: int):
+    with np.load(path, allow_pickle=False) as state:
+        if json.loads(str(state["config"])) != asdict(config) or int(state["seed"]) != seed:
+            return None  # another configuration: start afresh
+        run = TrainingRun(config, seed)
+        run.env_steps, run.wall_seconds = int(state["env_steps"]), float(state["wall_seconds"])
+        run.iteration_weights = list(state["iteration_weights"])
+        run.iteration_obs_mean = list(state["iteration_obs_mean"])
+        run.iteration_obs_std = list(state["iteration_obs_std"])
+        run.iteration_env_seeds = list(state["iteration_env_seeds"])
+        run.iteration_delta_sha256 = [str(x) for x in state["iteration_delta_sha256"]]
+        for scalars, w, m, s in zip(state["checkpoint_scalars"], state["checkpoint_weights"],
+                                    state["checkpoint_obs_mean"], state["checkpoint_obs_std"]):
+            run.checkpoints.append(Checkpoint(int(scalars[0]), int(scalars[1]), float(scalars[2]), float(scalars[3]), w, m, s))
+        stat_sum, stat_sumsq, stat_count = state["stat_sum"], state["stat_sumsq"], int(state["stat_count"])
+        weights = state["weights"]
+    # Resuming happens at an evaluation boundary: the normaliser is the one after the last iteration.
+    obs_mean = stat_sum / stat_count
+    variance = np.maximum(stat_sumsq / stat_count - np.square(obs_mean), 0.0)
+    obs_std = np.where(variance > 1e-8, np.sqrt(variance), 1.0)
+    return run, weights, obs_mean, obs_std, stat_count, stat_sum, stat_sumsq
 
 
 def _sha256(array: np.ndarray) -> str:
@@ -323,7 +385,7 @@ def train_and_save(env_name: str, out_dir, *, seed: int = 0, workers: int = 2, l
     config = ARS_CONFIGS[env_name]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    run = train(env_name, seed=seed, workers=workers, log=log)
+    run = train(env_name, seed=seed, workers=workers, state_path=out_dir / f".{env_name}_ars_state.npz", log=log)
     best = max(run.checkpoints, key=lambda c: c.eval_return)
     common = {"env_id": config.env_id, "trainer": "ARS V2-t", "ars_config": asdict(config), "seed": seed,
               "workers": workers, "total_env_steps": run.env_steps, "total_wall_seconds": round(run.wall_seconds, 1)}

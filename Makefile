@@ -1,0 +1,34 @@
+# Two commands do all the set-up on a fresh machine (README):
+#   make demo   creates .venv, installs envsuite, generates small Hopper datasets, prints their metrics
+#   make test   creates .venv, installs envsuite with test tools, runs the test suite
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DATAGEN := $(VENV)/bin/envsuite-datagen
+DEMO_DIR ?= out/demo
+DEMO_IDS := locomotion/hopper-random-v0 locomotion/hopper-medium-v0 locomotion/hopper-expert-v0
+
+.PHONY: install demo test test-slow bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+demo: install
+	$(DATAGEN) generate $(DEMO_IDS) locomotion/hopper-medium-replay-v0 --size small --workers 2 --out $(DEMO_DIR)
+	$(DATAGEN) metrics $(DEMO_IDS) --reference locomotion/hopper-medium-replay-v0 --out $(DEMO_DIR)
+
+# pytest exits 5 when it collects no test: that is a failure here, never a pass.
+test: install
+	$(PY) -m pytest; status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$status
+
+test-slow: install
+	$(PY) -m pytest -m slow
+
+clean:
+	rm -rf $(VENV) $(DEMO_DIR) build dist
