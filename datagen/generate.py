@@ -83,6 +83,7 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
 
     written = 0
     episode_returns, episode_lengths = [], []
+    last_episode_cut = False
     with DatasetWriter(
         final_path, dataset_id=recipe.dataset_id, env_id=entry.env_id if entry else recipe.env_id,
         family=recipe.family, observation_space=observation_space, action_space=action_space,
@@ -95,6 +96,7 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
         for policy_index, trajectory in runner.episodes():
             if written + len(trajectory) > budget:
                 trajectory = cut_trajectory(trajectory, budget - written)
+                last_episode_cut = True
             writer.add_episode(
                 _cast_observation(trajectory.observations, recipe.observation_dtype),
                 trajectory.actions,
@@ -112,7 +114,12 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
             if written >= budget:
                 break
         bar.close()
-        path = writer.finalize(metrics=summary_metrics(np.asarray(episode_returns), entry))
+        # A budget-cut last episode is data, but its return is not an episode return: leave it out
+        # of the return statistics (and say so in the metrics).
+        complete_returns = np.asarray(episode_returns[:-1] if last_episode_cut else episode_returns)
+        metrics = summary_metrics(complete_returns, entry)
+        metrics["last_episode_cut_by_size"] = last_episode_cut
+        path = writer.finalize(metrics=metrics)
     runner.remove_shards()
     return path
 

@@ -30,9 +30,12 @@ def summary_metrics(episode_returns: np.ndarray, entry) -> dict[str, Any]:
 def dataset_metrics(dataset, reference=None, bins: int | None = None) -> dict[str, Any]:
     """Every metric of one opened dataset; SACo needs a reference dataset (its limits and unique count)."""
     returns = np.asarray(dataset.episode_returns, dtype=np.float64)
+    if dataset.metrics.get("last_episode_cut_by_size"):
+        returns = returns[:-1]  # the size budget cut it: not a full episode return
     row: dict[str, Any] = {
         "dataset_id": dataset.dataset_id,
         "episodes": int(dataset.total_episodes),
+        "complete_episodes": int(len(returns)),
         "steps": int(dataset.total_steps),
         "return_mean": float(returns.mean()) if len(returns) else math.nan,
         "return_std": float(returns.std()) if len(returns) else math.nan,

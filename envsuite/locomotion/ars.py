@@ -145,6 +145,7 @@ class TrainingRun:
     iteration_obs_std: list[np.ndarray] = field(default_factory=list)
     iteration_env_seeds: list[np.ndarray] = field(default_factory=list)
     iteration_delta_sha256: list[str] = field(default_factory=list)
+    iteration_returns: list[np.ndarray] = field(default_factory=list)  # unshifted returns of the 2N rollouts
     env_steps: int = 0
     wall_seconds: float = 0.0
 
@@ -205,6 +206,7 @@ def train(env_name: str, *, seed: int = 0, workers: int = 2, max_iterations: int
 
             candidates = np.concatenate([weights + config.noise * deltas, weights - config.noise * deltas])
             returns, lengths, obs_sum, obs_sumsq = pool.run(candidates, obs_mean, obs_std, env_seeds)
+            run.iteration_returns.append(returns)
             shifted = returns - config.reward_shift * lengths
             plus, minus = shifted[: config.directions], shifted[config.directions :]
             top = np.argsort(-np.maximum(plus, minus), kind="stable")[: config.top_directions]
@@ -256,6 +258,7 @@ def _save_state(path, run: TrainingRun, weights, stat_count, stat_sum, stat_sums
             iteration_weights=np.asarray(run.iteration_weights), iteration_obs_mean=np.asarray(run.iteration_obs_mean),
             iteration_obs_std=np.asarray(run.iteration_obs_std), iteration_env_seeds=np.asarray(run.iteration_env_seeds),
             iteration_delta_sha256=np.asarray(run.iteration_delta_sha256),
+            iteration_returns=np.asarray(run.iteration_returns),
             checkpoint_scalars=np.asarray([[c.iteration, c.env_steps, c.wall_seconds, c.eval_return] for c in run.checkpoints]),
             checkpoint_weights=np.asarray([c.weights for c in run.checkpoints]),
             checkpoint_obs_mean=np.asarray([c.obs_mean for c in run.checkpoints]),
@@ -275,6 +278,9 @@ def _load_state(path, config: ARSConfig, seed: int):
         run.iteration_obs_std = list(state["iteration_obs_std"])
         run.iteration_env_seeds = list(state["iteration_env_seeds"])
         run.iteration_delta_sha256 = [str(x) for x in state["iteration_delta_sha256"]]
+        if "iteration_returns" not in state.files:
+            return None  # a state from before returns were recorded: start afresh
+        run.iteration_returns = list(state["iteration_returns"])
         for scalars, w, m, s in zip(state["checkpoint_scalars"], state["checkpoint_weights"],
                                     state["checkpoint_obs_mean"], state["checkpoint_obs_std"]):
             run.checkpoints.append(Checkpoint(int(scalars[0]), int(scalars[1]), float(scalars[2]), float(scalars[3]), w, m, s))
@@ -344,6 +350,7 @@ def save_training_record(run: TrainingRun, medium: Checkpoint, path: Path) -> Pa
         obs_std=np.asarray(run.iteration_obs_std[:count]),
         env_seeds=np.asarray(run.iteration_env_seeds[:count]),
         delta_sha256=np.asarray(run.iteration_delta_sha256[:count]),
+        returns=np.asarray(run.iteration_returns[:count]),
         seed=np.int64(run.seed),
         noise=np.float64(config.noise),
         directions=np.int64(config.directions),

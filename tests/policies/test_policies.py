@@ -1,0 +1,83 @@
+"""Behaviour policies against plain numpy formulas and sampling statistics."""
+
+import numpy as np
+import pytest
+from gymnasium import spaces
+
+from envsuite.policies import EpsilonRandom, LinearPolicy, Mixture, Noisy, UniformRandomPolicy
+
+BOX = spaces.Box(-1.0, 1.0, (3,), np.float32)
+
+
+def test_uniform_random_is_in_bounds_and_reports_its_density():
+    policy = UniformRandomPolicy(BOX)
+    actions = policy(np.zeros((5000, 11)), np.random.default_rng(0))
+    assert actions.shape == (5000, 3) and actions.dtype == np.float32
+    assert actions.min() >= -1 and actions.max() <= 1
+    assert abs(actions.mean()) < 0.03 and actions.std() == pytest.approx(1 / np.sqrt(3), abs=0.02)
+    np.testing.assert_allclose(policy.info["log_prob"], -3 * np.log(2.0))
+
+
+def test_uniform_random_discrete():
+    policy = UniformRandomPolicy(spaces.Discrete(4, start=1))
+    actions = policy(np.zeros((4000, 2)), np.random.default_rng(1))
+    assert set(np.unique(actions)) == {1, 2, 3, 4}
+
+
+def test_policies_require_a_generator():
+    with pytest.raises(TypeError, match="numpy.random.Generator"):
+        UniformRandomPolicy(BOX)(np.zeros((2, 3)), 0)
+
+
+def test_linear_policy_formula_and_npz_round_trip(tmp_path):
+    rng = np.random.default_rng(2)
+    weights, bias = rng.normal(size=(3, 11)), rng.normal(size=3)
+    mean, std = rng.normal(size=11), rng.uniform(0.5, 2, size=11)
+    policy = LinearPolicy(weights, mean, std, -np.ones(3), np.ones(3), bias=bias, name="p", metadata={"steps": 7})
+    obs = rng.normal(size=(64, 11))
+    expected = np.clip(((obs - mean) / std) @ weights.T + bias, -1, 1).astype(np.float32)
+    np.testing.assert_array_equal(policy(obs, rng), expected)
+    loaded = LinearPolicy.load(policy.save(tmp_path / "p.npz"))
+    np.testing.assert_array_equal(loaded(obs, rng), expected)
+    assert loaded.name == "p" and loaded.metadata == {"steps": 7}
+
+
+def test_linear_policy_rejects_bad_shapes():
+    with pytest.raises(ValueError, match="obs_mean must have shape"):
+        LinearPolicy(np.zeros((3, 11)), np.zeros(10), np.ones(11), -np.ones(3), np.ones(3))
+    policy = LinearPolicy(np.zeros((3, 11)), np.zeros(11), np.ones(11), -np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match=r"\(batch, 11\)"):
+        policy(np.zeros((2, 5)), np.random.default_rng(0))
+
+
+class Constant(LinearPolicy):
+    def __init__(self, value):
+        super().__init__(np.zeros((3, 2)), np.zeros(2), np.ones(2), -np.ones(3), np.ones(3), bias=np.full(3, value),
+                         name=f"const{value}")
+
+
+def test_noisy_adds_gaussian_noise_and_clips():
+    policy = Noisy(Constant(0.0), 0.2, BOX)
+    actions = policy(np.zeros((20000, 2)), np.random.default_rng(3))
+    assert actions.std() == pytest.approx(0.2, rel=0.03)
+    clipped = Noisy(Constant(0.95), 0.5, BOX)(np.zeros((1000, 2)), np.random.default_rng(3))
+    assert clipped.max() <= 1.0 and (clipped == 1.0).any()
+
+
+def test_epsilon_random_replaces_about_epsilon_of_the_rows():
+    policy = EpsilonRandom(Constant(0.5), 0.3, BOX)
+    actions = policy(np.zeros((20000, 2)), np.random.default_rng(4))
+    replaced = policy.info["random_action"]
+    assert replaced.mean() == pytest.approx(0.3, abs=0.02)
+    assert np.all(actions[~replaced] == np.float32(0.5))
+    assert not np.all(actions[replaced] == np.float32(0.5))
+
+
+def test_mixture_picks_policies_with_the_given_weights():
+    policy = Mixture([Constant(-0.5), Constant(0.5)], [0.25, 0.75])
+    actions = policy(np.zeros((20000, 2)), np.random.default_rng(5))
+    chosen = policy.info["policy_index"]
+    assert chosen.mean() == pytest.approx(0.75, abs=0.02)
+    np.testing.assert_array_equal(actions[:, 0], np.where(chosen == 1, 0.5, -0.5).astype(np.float32))
+    with pytest.raises(ValueError, match="non-negative"):
+        Mixture([Constant(0.0)], [-1.0])
