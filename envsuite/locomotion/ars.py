@@ -387,12 +387,22 @@ def replay_policies(record_path) -> list[tuple[int, int, LinearPolicy, int]]:
     return rollouts
 
 
-def train_and_save(env_name: str, out_dir, *, seed: int = 0, workers: int = 2, log=print) -> dict:
-    """Train, evaluate (100 episodes each), pick the medium checkpoint and write the assets."""
+def default_state_dir() -> Path:
+    """Where resumable training state lives (outside assets/, so it never ships in the wheel)."""
+    from envsuite import paths
+
+    return paths.data_dir().parent / "training"
+
+
+def train_and_save(env_name: str, out_dir, *, seed: int = 0, workers: int = 2, state_dir=None, log=print) -> dict:
+    """Train (resuming from `state_dir` if a run was interrupted), evaluate (100 episodes each),
+    pick the medium checkpoint and write the assets."""
     config = ARS_CONFIGS[env_name]
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    run = train(env_name, seed=seed, workers=workers, state_path=out_dir / f".{env_name}_ars_state.npz", log=log)
+    state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    run = train(env_name, seed=seed, workers=workers, state_path=state_dir / f"{env_name}_seed{seed}_ars_state.npz", log=log)
     best = max(run.checkpoints, key=lambda c: c.eval_return)
     common = {"env_id": config.env_id, "trainer": "ARS V2-t", "ars_config": asdict(config), "seed": seed,
               "workers": workers, "total_env_steps": run.env_steps, "total_wall_seconds": round(run.wall_seconds, 1)}
