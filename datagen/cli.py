@@ -93,13 +93,15 @@ def cmd_metrics(args) -> int:
         with load_dataset(_resolve(id_or_path, args.out), in_memory=True) as dataset:
             rows.append(dataset_metrics(dataset, reference, bins=args.bins))
     columns = [("dataset_id", "dataset", "s"), ("episodes", "episodes", "d"), ("steps", "steps", "d"),
-               ("return_mean", "mean return", ".1f"), ("normalized_score", "normalized", ".3f"), ("tq", "TQ", ".3f")]
+               ("return_mean", "mean return", ".1f"), ("d4rl_score", "normalized score", ".1f"), ("tq", "TQ", ".3f")]
     if reference is not None:
         columns.append(("saco", "SACo", ".3f"))
     if args.json:
         print(json.dumps(rows, indent=2, default=_plain))
     else:
         print(format_table(rows, columns))
+        print("mean return over complete episodes; normalized score = 100 * (R - random) / (expert - random), "
+              "D4RL's; TQ = (mean R - random) / (expert - random)")
         if reference is not None:
             print(f"SACo: unique digitised (state, action) pairs / those of {reference.dataset_id} "
                   f"({rows[0]['saco_bins']} bins per dimension, limits from the reference)")

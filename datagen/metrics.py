@@ -44,8 +44,9 @@ def dataset_metrics(dataset, reference=None, bins: int | None = None) -> dict[st
     if _finite(ref_min) and _finite(ref_max) and len(returns):
         row["normalized_score"] = float(np.mean(kernels.normalized_score(returns, float(ref_min), float(ref_max))))
         row["tq"] = float(kernels.trajectory_quality(returns, float(ref_min), float(ref_max)))
+        row["d4rl_score"] = 100.0 * row["normalized_score"]  # the x100 figure D4RL papers report
     else:
-        row["normalized_score"] = row["tq"] = math.nan
+        row["normalized_score"] = row["tq"] = row["d4rl_score"] = math.nan
     if reference is not None:
         kwargs = {} if bins is None else {"bins": bins}
         saco = kernels.saco(_flat(dataset.observations), _flat(dataset.actions),

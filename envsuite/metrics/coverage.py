@@ -26,16 +26,16 @@ import numpy as np
 
 from envsuite.metrics._validation import as_rows, require_finite
 
-DEFAULT_SACO_BINS = 20
-"""Grid resolution of `saco`: each dimension's reference range is cut into 20 bins of 5% each.
+DEFAULT_SACO_BINS = 5
+"""Grid resolution of `saco`: each dimension's reference range is cut into 5 bins of 20% each.
 
-Why 20: the grid has to be coarse enough that near-identical states (the same behaviour with a
-little noise) share a cell, otherwise SACo just counts samples; and fine enough to tell a dataset
-that stays in a narrow band of a dimension from one that spans it, which grids of 2-5 bins cannot
-(most of the data of a dimension falls in one or two cells). 5% of the range sits between the two.
-In many dimensions the grid has 20**D cells, far more than any dataset has samples, so SACo then
-mostly measures how many distinct coarsened samples a dataset holds: only compare SACo values that
-were computed with the same `bins` and reference (both are recorded in `SacoResult`).
+Why 5: the grid has to be coarse enough that near-identical states (the same behaviour with a
+little noise) share a cell, otherwise SACo just counts samples. Locomotion state-action rows have
+14 to 113 dimensions; measured on small Hopper datasets (14 dimensions, 5,000 steps each, against
+the medium-replay data), 20 bins gave random, medium and expert data the same SACo (1.53, 1.53,
+1.53: every sample its own cell), while 5 bins ranked them as coverage should (4.95, 2.81, 1.74).
+Only compare SACo values computed with the same `bins` and reference (both are recorded in
+`SacoResult`).
 """
 
 # Constants of the splitmix64 finaliser (Steele, Lea & Flood 2014), a cheap bijective 64-bit mix
@@ -360,7 +360,7 @@ def saco(
         observations: (N, ...) dataset observations; 1-D is one column, trailing dims are flattened.
         actions: (N, ...) dataset actions, same rules (discrete actions as a 1-D integer array).
         reference_observations, reference_actions: the reference dataset, same dimensions, >= 1 row.
-        bins: bins per dimension, default `DEFAULT_SACO_BINS` (20; see its docstring for why).
+        bins: bins per dimension, default `DEFAULT_SACO_BINS` (5; see its docstring for why).
         exact: count unique rows exactly (hash set) instead of by 64-bit hashes; see `count_unique_rows`.
 
     ValueError on NaN/inf in either dataset, mismatched row counts or dimensions, or an empty reference.
