@@ -6,6 +6,7 @@
     envsuite-datagen metrics ID|PATH [...] [--reference ID|PATH] [--bins B]
     envsuite-datagen verify ID|PATH [...]
     envsuite-datagen train-policy ENV [--seed S] [--workers K] [--out DIR]
+    envsuite-datagen evaluate-policy ENV [--kind expert|medium|random] [--episodes N]
 
 Bad arguments exit with code 2 and one line on stderr; unknown ids get close matches.
 """
@@ -130,6 +131,28 @@ def cmd_train_policy(args) -> int:
     return 0
 
 
+def cmd_evaluate_policy(args) -> int:
+    import numpy as np
+
+    from envsuite import paths
+    from envsuite.locomotion.ars import ARS_CONFIGS, EVAL_SEED_BASE, evaluate_policy, evaluate_random
+    from envsuite.policies import LinearPolicy
+
+    if args.env not in ARS_CONFIGS:
+        raise UsageError(f"unknown env {args.env!r} for evaluate-policy; choose from {', '.join(ARS_CONFIGS)}")
+    if args.episodes < 1:
+        raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
+    env_id = ARS_CONFIGS[args.env].env_id
+    if args.kind == "random":
+        returns, lengths = evaluate_random(env_id, args.episodes)
+    else:
+        policy = LinearPolicy.load(paths.asset_path("locomotion", f"{args.env}_{args.kind}.npz"))
+        returns, lengths = evaluate_policy(policy, env_id, args.episodes, args.workers)
+    print(f"{env_id} {args.kind}: mean return {returns.mean():.1f} +- {returns.std():.1f} over {args.episodes} episodes "
+          f"(env seeds {EVAL_SEED_BASE}..{EVAL_SEED_BASE + args.episodes - 1}), mean length {np.mean(lengths):.0f}")
+    return 0
+
+
 def _plain(value):
     import numpy as np
 
@@ -184,6 +207,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", default=None, help="folder for the .npz files (default assets/locomotion)")
     p.set_defaults(func=cmd_train_policy)
+
+    p = sub.add_parser("evaluate-policy", help="mean return of a committed locomotion policy over seeded episodes")
+    p.add_argument("env", help="hopper, halfcheetah, walker2d or ant")
+    p.add_argument("--kind", choices=("expert", "medium", "random"), default="expert")
+    p.add_argument("--episodes", type=int, default=100)
+    p.add_argument("--workers", type=int, default=2)
+    p.set_defaults(func=cmd_evaluate_policy)
     return parser
 
 

@@ -29,7 +29,7 @@ def test_bad_arguments_exit_2_with_one_line(argv, fragment, capsys):
 
 
 def test_help_works_for_every_subcommand():
-    for command in ([], ["list"], ["generate"], ["info"], ["metrics"], ["verify"], ["train-policy"]):
+    for command in ([], ["list"], ["generate"], ["info"], ["metrics"], ["verify"], ["train-policy"], ["evaluate-policy"]):
         result = subprocess.run([sys.executable, "-m", "datagen.cli", *command, "--help"], capture_output=True, text=True)
         assert result.returncode == 0 and "usage:" in result.stdout
 
