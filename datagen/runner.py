@@ -33,14 +33,15 @@ _worker_state: dict[str, Any] = {}
 
 
 def _worker_setup(recipe: Recipe) -> dict[str, Any]:
-    """Per-process envs and episode plan, built once and reused across shards."""
-    if _worker_state.get("key") != recipe.path:
+    """Per-process envs and episode plan, built once per recipe content and reused across shards."""
+    key = json.dumps(recipe.to_json(), sort_keys=True)  # the whole recipe: a changed seed or policy rebuilds
+    if _worker_state.get("key") != key:
         import gymnasium
 
         import envsuite  # noqa: F401
 
         envs = [gymnasium.make(recipe.env_id) for _ in range(recipe.episodes_per_shard)]
-        _worker_state.update(key=recipe.path, envs=envs, plan=recipe.episode_plan(envs[0].action_space))
+        _worker_state.update(key=key, envs=envs, plan=recipe.episode_plan(envs[0].action_space))
     return _worker_state
 
 

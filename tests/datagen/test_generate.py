@@ -157,3 +157,12 @@ def test_recipe_rejects_malformed_content(tmp_path):
     with pytest.raises(RecipeError, match="sizes"):
         Recipe.from_dict({"dataset_id": "x/y-v0", "family": "x", "env_id": "envsuite/Hopper-v0", "seed": 0,
                           "sizes": {"small": 10}, "policies": [{"kind": "random"}]}, tmp_path / "r.toml")
+
+
+def test_changed_recipe_in_the_same_process_is_not_served_stale_policies(tmp_path):
+    recipe = small("locomotion/hopper-random-v0", 300)
+    first = generate(recipe, "small", out=tmp_path / "a", progress=False)
+    reseeded = generate(dataclasses.replace(recipe, seed=recipe.seed + 1), "small", out=tmp_path / "b", progress=False)
+    with load_dataset(first, in_memory=True) as a, load_dataset(reseeded, in_memory=True) as b:
+        assert a.episode_seeds[0] != b.episode_seeds[0]
+        assert not np.array_equal(a.actions[:10], b.actions[:10])
