@@ -583,10 +583,9 @@ class Dataset:
         if not (np.isfinite(low) and np.isfinite(high)):
             raise ValueError(f"{self.dataset_id} has no reference scores (ref_min_score={low}, ref_max_score={high}); "
                              "normalized scores need both, set them in the dataset's recipe and regenerate it")
-        if high == low:
-            raise ValueError(f"{self.dataset_id} has ref_min_score == ref_max_score == {low}; cannot normalize")
-        normalized = (np.asarray(returns, dtype=np.float64) - low) / (high - low)
-        return float(normalized) if normalized.ndim == 0 else normalized
+        from envsuite.metrics import normalized_score
+
+        return normalized_score(returns, low, high)
 
     # ----------------------------------------------------------------- array access
 
