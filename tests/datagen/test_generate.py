@@ -166,3 +166,11 @@ def test_changed_recipe_in_the_same_process_is_not_served_stale_policies(tmp_pat
     with load_dataset(first, in_memory=True) as a, load_dataset(reseeded, in_memory=True) as b:
         assert a.episode_seeds[0] != b.episode_seeds[0]
         assert not np.array_equal(a.actions[:10], b.actions[:10])
+
+
+def test_envsuite_load_dataset_accepts_dataset_id_env_id_and_path(tmp_path, monkeypatch):
+    monkeypatch.setenv("ENVSUITE_DATA_DIR", str(tmp_path))
+    path = generate(small("locomotion/hopper-random-v0", 200), "small", progress=False)
+    for key in ("locomotion/hopper-random-v0", "envsuite/hopper-random-v0", str(path)):
+        with envsuite.load_dataset(key) as dataset:
+            assert dataset.total_steps == 200 and dataset.dataset_id == "locomotion/hopper-random-v0"
