@@ -37,6 +37,7 @@ class EnvEntry:
     kwargs: dict[str, Any] = field(default_factory=dict)
     dataset_id: str | None = None
     description: str = ""
+    vector_entry_point: str | None = None  # a native batched implementation for gymnasium.make_vec
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,9 @@ def _locomotion_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
     scores = locomotion_reference_scores()
     for short, (name, entry_point) in LOCOMOTION_ENVS.items():
         base_id = f"{NAMESPACE}/{name}-v0"
-        envs.append(EnvEntry(base_id, "locomotion", entry_point, 1000, description=f"gymnasium {name}-v5 dynamics"))
+        vector = f"envsuite.locomotion.vector:make_{short}_vector_env"
+        envs.append(EnvEntry(base_id, "locomotion", entry_point, 1000, description=f"gymnasium {name}-v5 dynamics",
+                             vector_entry_point=vector))
         ref = scores.get(short, {})
         ref_min, ref_max = ref.get("random"), ref.get("expert")
         for kind, what in LOCOMOTION_DATASET_KINDS.items():
@@ -147,6 +150,7 @@ def register_all() -> None:
             entry_point=entry.entry_point,
             max_episode_steps=entry.max_episode_steps,
             kwargs=dict(entry.kwargs),
+            vector_entry_point=entry.vector_entry_point,
         )
 
 

@@ -56,40 +56,48 @@ ARS_CONFIGS = {
     "ant": ARSConfig("envsuite/Ant-v0", 0.015, 60, 20, 0.025, 1.0, 2900.0, 2000),
 }
 
-EVAL_SEED_BASE = 1_000_000  # evaluation episodes use env seeds EVAL_SEED_BASE + i, disjoint from training
+EVAL_SEED_BASE = 1_000_000
+MAX_EPISODE_STEPS = 1000  # the registered time limit of the four envs  # evaluation episodes use env seeds EVAL_SEED_BASE + i, disjoint from training
 
 
 # --- worker processes: each owns a list of envs and rolls out a batch of linear policies --------
 
-_worker_envs: list = []
+_worker_batch = None  # this worker process's LocomotionBatch
 
 
 def _init_worker(env_id: str, env_count: int) -> None:
-    import gymnasium
+    from envsuite.locomotion.batched import ENV_IDS, LocomotionBatch
 
-    import envsuite  # noqa: F401  (registers the ids)
-
-    global _worker_envs
-    _worker_envs = [gymnasium.make(env_id) for _ in range(env_count)]
+    global _worker_batch
+    name = {value: key for key, value in ENV_IDS.items()}[env_id]
+    _worker_batch = LocomotionBatch(name, env_count)
 
 
 def _rollout_linear_batch(task):
-    """Roll out B linear policies (weights (B, A, D)) once each; return returns, lengths, obs stats."""
+    """Roll out B linear policies (weights (B, A, D)) once each; return returns, lengths, obs stats.
+
+    Runs on the batched engine (envsuite/locomotion/batched.py), which reproduces gymnasium's env
+    bit for bit, so a rollout here equals one through `gymnasium.make(env_id)` with the same seed.
+    """
     weights, obs_mean, obs_std, seeds = task
-    envs = _worker_envs[: len(seeds)]
+    batch = _worker_batch
+    count = len(seeds)
+    live = np.arange(count)
+    observations = batch.reset(live, [int(seed) for seed in seeds])
+    returns = np.zeros(count)
+    lengths = np.zeros(count, dtype=np.int64)
     obs_sum = np.zeros(weights.shape[2])
     obs_sumsq = np.zeros(weights.shape[2])
-
-    def act(observations, rows):
-        nonlocal obs_sum, obs_sumsq
-        observations = np.asarray(observations, dtype=np.float64)
+    while len(live):
         obs_sum += observations.sum(axis=0)
         obs_sumsq += np.square(observations).sum(axis=0)
         normalised = (observations - obs_mean) / obs_std
-        actions = np.einsum("bad,bd->ba", weights[rows], normalised)
-        return np.clip(actions, -1.0, 1.0).astype(np.float32)
-
-    returns, lengths, _ = rollout_batch(envs, seeds, act, record=False)
+        actions = np.clip(np.einsum("bad,bd->ba", weights[live], normalised), -1.0, 1.0).astype(np.float32)
+        observations, rewards, terminated = batch.step(live, actions)
+        returns[live] += rewards
+        lengths[live] += 1
+        running = ~terminated & (lengths[live] < MAX_EPISODE_STEPS)
+        live, observations = live[running], observations[running]
     return returns, lengths, obs_sum, obs_sumsq
 
 
