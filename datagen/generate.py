@@ -68,6 +68,7 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
     budget = recipe.sizes[size] if size in recipe.sizes else int(size)
     if budget <= 0:
         raise ValueError(f"size must be 'small', 'full' or a positive step count, got {size!r}")
+    recipe = dataclasses.replace(recipe, budget_steps=budget)
     final_path = paths.dataset_path(recipe.dataset_id, out)
     if final_path.exists() and not overwrite:
         return final_path

@@ -82,6 +82,9 @@ class Recipe:
     record: str | None
     description: str
     path: str
+    # The size budget of the dataset being generated (set by datagen.generate). Only replay plans use
+    # it: they spread a budget smaller than the record evenly over training (see ReplayPlan).
+    budget_steps: int | None = None
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: Path) -> "Recipe":
@@ -115,9 +118,20 @@ class Recipe:
             "record": self.record, "description": self.description,
         }
 
-    def content_key(self) -> str:
-        """Hash of everything that determines episode content (not the size: shards are reusable)."""
+    def plan_json(self) -> dict[str, Any]:
+        """Everything that determines which episodes the plan holds and how they are rolled out.
+
+        The size does not matter for generated plans (episode i is the same in any size, so shards are
+        reusable across sizes); for replay plans it picks the stride through the record.
+        """
         content = {k: v for k, v in self.to_json().items() if k != "sizes"}
+        if self.source == "ars_training_record":
+            content["budget_steps"] = self.budget_steps
+        return content
+
+    def content_key(self) -> str:
+        """Hash of the plan and of the assets it reads (a retrained policy invalidates old shards)."""
+        content = self.plan_json()
         assets = [p.get("asset") for p in self.policies if p.get("asset")] + ([self.record] if self.record else [])
         content["asset_sha256"] = {a: hashlib.sha256(paths.asset_path(*a.split("/")).read_bytes()).hexdigest() for a in assets}
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
@@ -167,16 +181,25 @@ class PolicyPlan(EpisodePlan):
 
 
 class ReplayPlan(EpisodePlan):
-    """Every training rollout of an ARS record, in training order (D4RL's medium-replay)."""
+    """The training rollouts of an ARS record, in training order (D4RL's medium-replay).
+
+    All of them when they fit the size budget; otherwise every k-th rollout, with the smallest
+    stride k whose rollouts fit, so that a smaller dataset still spans the whole of training up to
+    the medium checkpoint instead of holding only its first iterations.
+    """
 
     def __init__(self, recipe: Recipe):
-        from envsuite.locomotion.ars import replay_policies
+        from envsuite.locomotion.ars import record_rollout_lengths, replay_policies
 
         if not recipe.record:
             raise RecipeError(f"{recipe.path}: source 'ars_training_record' needs record = '<asset path>'")
         self.recipe = recipe
         self.record_path = paths.asset_path(*recipe.record.split("/"))
-        self.rollouts = replay_policies(self.record_path)
+        rollouts = replay_policies(self.record_path)
+        lengths = record_rollout_lengths(self.record_path)
+        self.stride = replay_stride(lengths, recipe.budget_steps)
+        self.rollouts = rollouts[:: self.stride]
+        self.record_rollouts = len(rollouts)
         self.policy_names = ["ars-training-rollouts"]
         self.num_episodes = len(self.rollouts)
 
@@ -186,7 +209,21 @@ class ReplayPlan(EpisodePlan):
 
     def describe_policies(self):
         return [{"name": "ars-training-rollouts", "type": "ARS training record", "record": self.recipe.record,
-                 "rollouts": self.num_episodes}]
+                 "record_rollouts": self.record_rollouts, "stride": self.stride, "rollouts": self.num_episodes}]
+
+
+def replay_stride(lengths: np.ndarray, budget_steps: int | None) -> int:
+    """Smallest k such that every k-th rollout (starting with the first) fits in the budget.
+
+    If even the first rollout alone is longer than the budget, k = len(lengths) (one rollout, which
+    the generator then cuts at the budget).
+    """
+    if budget_steps is None or int(lengths.sum()) <= budget_steps:
+        return 1
+    stride = 1  # counted up from 1: the sum of every k-th length is not monotonic in k
+    while stride < len(lengths) and int(lengths[::stride].sum()) > budget_steps:
+        stride += 1
+    return stride
 
 
 def _build_policy(entry: dict[str, Any], action_space, recipe: Recipe) -> Policy:

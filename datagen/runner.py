@@ -34,7 +34,7 @@ _worker_state: dict[str, Any] = {}
 
 def _worker_setup(recipe: Recipe) -> dict[str, Any]:
     """Per-process envs and episode plan, built once per recipe content and reused across shards."""
-    key = json.dumps(recipe.to_json(), sort_keys=True)  # the whole recipe: a changed seed or policy rebuilds
+    key = json.dumps(recipe.plan_json(), sort_keys=True)  # a changed seed, policy or replay budget rebuilds
     if _worker_state.get("key") != key:
         import gymnasium
 
@@ -181,7 +181,7 @@ class LocalRunner:
             if not same:
                 shutil.rmtree(self.shard_dir)
         self.shard_dir.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps({"content_key": key, "recipe": self.recipe.to_json()}, sort_keys=True))
+        marker.write_text(json.dumps({"content_key": key, "recipe": self.recipe.plan_json()}, sort_keys=True))
         for stray in self.shard_dir.glob("*.tmp"):
             stray.unlink()
 

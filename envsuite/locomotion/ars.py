@@ -154,6 +154,7 @@ class TrainingRun:
     iteration_env_seeds: list[np.ndarray] = field(default_factory=list)
     iteration_delta_sha256: list[str] = field(default_factory=list)
     iteration_returns: list[np.ndarray] = field(default_factory=list)  # unshifted returns of the 2N rollouts
+    iteration_lengths: list[np.ndarray] = field(default_factory=list)  # their lengths in steps
     env_steps: int = 0
     wall_seconds: float = 0.0
 
@@ -215,6 +216,7 @@ def train(env_name: str, *, seed: int = 0, workers: int = 2, max_iterations: int
             candidates = np.concatenate([weights + config.noise * deltas, weights - config.noise * deltas])
             returns, lengths, obs_sum, obs_sumsq = pool.run(candidates, obs_mean, obs_std, env_seeds)
             run.iteration_returns.append(returns)
+            run.iteration_lengths.append(lengths)
             shifted = returns - config.reward_shift * lengths
             plus, minus = shifted[: config.directions], shifted[config.directions :]
             top = np.argsort(-np.maximum(plus, minus), kind="stable")[: config.top_directions]
@@ -267,6 +269,7 @@ def _save_state(path, run: TrainingRun, weights, stat_count, stat_sum, stat_sums
             iteration_obs_std=np.asarray(run.iteration_obs_std), iteration_env_seeds=np.asarray(run.iteration_env_seeds),
             iteration_delta_sha256=np.asarray(run.iteration_delta_sha256),
             iteration_returns=np.asarray(run.iteration_returns),
+            iteration_lengths=np.asarray(run.iteration_lengths),
             checkpoint_scalars=np.asarray([[c.iteration, c.env_steps, c.wall_seconds, c.eval_return] for c in run.checkpoints]),
             checkpoint_weights=np.asarray([c.weights for c in run.checkpoints]),
             checkpoint_obs_mean=np.asarray([c.obs_mean for c in run.checkpoints]),
@@ -286,9 +289,10 @@ def _load_state(path, config: ARSConfig, seed: int):
         run.iteration_obs_std = list(state["iteration_obs_std"])
         run.iteration_env_seeds = list(state["iteration_env_seeds"])
         run.iteration_delta_sha256 = [str(x) for x in state["iteration_delta_sha256"]]
-        if "iteration_returns" not in state.files:
-            return None  # a state from before returns were recorded: start afresh
+        if "iteration_lengths" not in state.files:
+            return None  # a state from before returns and lengths were recorded: start afresh
         run.iteration_returns = list(state["iteration_returns"])
+        run.iteration_lengths = list(state["iteration_lengths"])
         for scalars, w, m, s in zip(state["checkpoint_scalars"], state["checkpoint_weights"],
                                     state["checkpoint_obs_mean"], state["checkpoint_obs_std"]):
             run.checkpoints.append(Checkpoint(int(scalars[0]), int(scalars[1]), float(scalars[2]), float(scalars[3]), w, m, s))
@@ -359,6 +363,7 @@ def save_training_record(run: TrainingRun, medium: Checkpoint, path: Path) -> Pa
         env_seeds=np.asarray(run.iteration_env_seeds[:count]),
         delta_sha256=np.asarray(run.iteration_delta_sha256[:count]),
         returns=np.asarray(run.iteration_returns[:count]),
+        lengths=np.asarray(run.iteration_lengths[:count]),
         seed=np.int64(run.seed),
         noise=np.float64(config.noise),
         directions=np.int64(config.directions),
@@ -367,8 +372,18 @@ def save_training_record(run: TrainingRun, medium: Checkpoint, path: Path) -> Pa
     return path
 
 
+def record_rollout_lengths(record_path) -> np.ndarray:
+    """Length in steps of every training rollout of a record, in training order."""
+    with np.load(record_path, allow_pickle=False) as record:
+        if "lengths" not in record.files:
+            raise ValueError(f"{record_path} predates recorded rollout lengths; retrain with envsuite-datagen train-policy")
+        return record["lengths"].reshape(-1).astype(np.int64)
+
+
 def replay_policies(record_path) -> list[tuple[int, int, LinearPolicy, int]]:
     """Every training rollout of a record as (iteration, index, policy, env seed), in training order.
+
+    (`record_rollout_lengths` gives their lengths in the same order.)
 
     Index j < N is the + perturbation of direction j, index N + j the - one, as during training.
     Raises if the regenerated perturbations differ from the recorded checksums (a numpy random

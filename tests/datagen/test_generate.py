@@ -174,3 +174,37 @@ def test_envsuite_load_dataset_accepts_dataset_id_env_id_and_path(tmp_path, monk
     for key in ("locomotion/hopper-random-v0", "envsuite/hopper-random-v0", str(path)):
         with envsuite.load_dataset(key) as dataset:
             assert dataset.total_steps == 200 and dataset.dataset_id == "locomotion/hopper-random-v0"
+
+
+def test_replay_stride_is_the_smallest_that_fits():
+    from datagen.recipes import replay_stride
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        lengths = rng.integers(1, 1000, size=rng.integers(1, 300))
+        budget = int(rng.integers(1, 2 * lengths.sum()))
+        stride = replay_stride(lengths, budget)
+        fits = [k for k in range(1, len(lengths) + 1) if lengths[::k].sum() <= budget]
+        assert stride == (fits[0] if fits else len(lengths))
+        if lengths.sum() <= budget:
+            assert stride == 1
+
+
+def test_small_medium_replay_spans_training_with_a_stride(tmp_path):
+    record_path = envsuite.paths.asset_path("locomotion", "halfcheetah_training_record.npz")
+    with np.load(record_path) as record:
+        if "lengths" not in record.files:
+            pytest.skip("this training record predates recorded rollout lengths")
+        env_seeds = record["env_seeds"].reshape(-1)
+        lengths = record["lengths"].reshape(-1)
+    recipe = small("locomotion/halfcheetah-medium-replay-v0", 5000, episodes_per_shard=2)
+    path = generate(recipe, "small", out=tmp_path, progress=False)
+    from datagen.recipes import replay_stride
+
+    stride = replay_stride(lengths, 5000)
+    assert stride > 1
+    with load_dataset(path) as dataset:
+        expected = env_seeds[::stride][: dataset.total_episodes]
+        np.testing.assert_array_equal(dataset.episode_seeds, expected)
+        # the last episode comes from late in training, not from the first iterations
+        assert (dataset.total_episodes - 1) * stride > len(env_seeds) // 2
