@@ -8,7 +8,7 @@ Observations may be arrays or (nested) dicts of arrays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import numpy as np
@@ -25,7 +25,6 @@ class Trajectory:
     timeouts: np.ndarray  # (T,) bool
     final_observation: Any  # observation after the last step
     seed: int
-    infos: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.rewards)
