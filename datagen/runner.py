@@ -36,13 +36,24 @@ def _worker_setup(recipe: Recipe) -> dict[str, Any]:
     """Per-process envs and episode plan, built once per recipe content and reused across shards."""
     key = json.dumps(recipe.plan_json(), sort_keys=True)  # a changed seed, policy or replay budget rebuilds
     if _worker_state.get("key") != key:
-        import gymnasium
-
-        import envsuite  # noqa: F401
-
-        envs = [gymnasium.make(recipe.env_id) for _ in range(recipe.episodes_per_shard)]
-        _worker_state.update(key=key, envs=envs, plan=recipe.episode_plan(envs[0].action_space))
+        _worker_state.update(key=key, stepper=make_stepper(recipe.env_id, recipe.episodes_per_shard))
+        _worker_state["plan"] = recipe.episode_plan(_worker_state["stepper"].action_space)
     return _worker_state
+
+
+def make_stepper(env_id: str, num_envs: int):
+    """The fastest exact way to step `num_envs` copies of an env: the locomotion family's batched
+    engine (bit-identical to gymnasium's env, tested), else a list of gymnasium envs."""
+    import gymnasium
+
+    import envsuite  # noqa: F401
+    from envsuite.locomotion.batched import LocomotionStepper, engine_name
+    from envsuite.policies.rollout import EnvListStepper
+
+    name = engine_name(env_id)
+    if name is not None:
+        return LocomotionStepper(name, num_envs, gymnasium.spec(env_id).max_episode_steps)
+    return EnvListStepper([gymnasium.make(env_id) for _ in range(num_envs)])
 
 
 def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajectory]]:
@@ -75,8 +86,7 @@ def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajector
             actions[chosen] = part
         return actions
 
-    envs = state["envs"][: last - first]
-    _, _, trajectories = rollout_batch(envs, [seed for _, _, seed in episodes], act)
+    _, _, trajectories = rollout_batch(state["stepper"], [seed for _, _, seed in episodes], act)
     return [(policy_index, trajectory) for (policy_index, _, _), trajectory in zip(episodes, trajectories)]
 
 

@@ -62,15 +62,14 @@ MAX_EPISODE_STEPS = 1000  # the registered time limit of the four envs  # evalua
 
 # --- worker processes: each owns a list of envs and rolls out a batch of linear policies --------
 
-_worker_batch = None  # this worker process's LocomotionBatch
+_worker_stepper = None  # this worker process's LocomotionStepper
 
 
 def _init_worker(env_id: str, env_count: int) -> None:
-    from envsuite.locomotion.batched import ENV_IDS, LocomotionBatch
+    from envsuite.locomotion.batched import LocomotionStepper, engine_name
 
-    global _worker_batch
-    name = {value: key for key, value in ENV_IDS.items()}[env_id]
-    _worker_batch = LocomotionBatch(name, env_count)
+    global _worker_stepper
+    _worker_stepper = LocomotionStepper(engine_name(env_id), env_count, MAX_EPISODE_STEPS)
 
 
 def _rollout_linear_batch(task):
@@ -80,24 +79,17 @@ def _rollout_linear_batch(task):
     bit for bit, so a rollout here equals one through `gymnasium.make(env_id)` with the same seed.
     """
     weights, obs_mean, obs_std, seeds = task
-    batch = _worker_batch
-    count = len(seeds)
-    live = np.arange(count)
-    observations = batch.reset(live, [int(seed) for seed in seeds])
-    returns = np.zeros(count)
-    lengths = np.zeros(count, dtype=np.int64)
     obs_sum = np.zeros(weights.shape[2])
     obs_sumsq = np.zeros(weights.shape[2])
-    while len(live):
+
+    def act(observations, rows):
+        nonlocal obs_sum, obs_sumsq
         obs_sum += observations.sum(axis=0)
         obs_sumsq += np.square(observations).sum(axis=0)
         normalised = (observations - obs_mean) / obs_std
-        actions = np.clip(np.einsum("bad,bd->ba", weights[live], normalised), -1.0, 1.0).astype(np.float32)
-        observations, rewards, terminated = batch.step(live, actions)
-        returns[live] += rewards
-        lengths[live] += 1
-        running = ~terminated & (lengths[live] < MAX_EPISODE_STEPS)
-        live, observations = live[running], observations[running]
+        return np.clip(np.einsum("bad,bd->ba", weights[rows], normalised), -1.0, 1.0).astype(np.float32)
+
+    returns, lengths, _ = rollout_batch(_worker_stepper, seeds, act, record=False)
     return returns, lengths, obs_sum, obs_sumsq
 
 

@@ -60,6 +60,11 @@ ENV_IDS = {"hopper": "envsuite/Hopper-v0", "walker2d": "envsuite/Walker2d-v0",
            "halfcheetah": "envsuite/HalfCheetah-v0", "ant": "envsuite/Ant-v0"}
 
 
+def engine_name(env_id: str) -> str | None:
+    """The batched engine's name for a plain locomotion env id ("envsuite/Hopper-v0" -> "hopper"), else None."""
+    return {value: key for key, value in ENV_IDS.items()}.get(env_id)
+
+
 class LocomotionBatch:
     """`num_envs` simulations of one locomotion env; reset and step any subset of them by index."""
 
@@ -170,6 +175,28 @@ class LocomotionBatch:
             contact = np.clip(self._stack(ids, "cfrc_ext"), -1.0, 1.0)
             parts.append(contact[:, 1:].reshape(len(ids), -1))
         return np.concatenate(parts, axis=1)
+
+
+class LocomotionStepper:
+    """The rollout stepper protocol (envsuite.policies.rollout) on a LocomotionBatch, with the
+    1000-step time limit that gymnasium.make adds, so rollouts equal those of gymnasium envs."""
+
+    def __init__(self, name: str, num_envs: int, max_episode_steps: int = 1000):
+        self.batch = LocomotionBatch(name, num_envs)
+        self.num_envs = num_envs
+        self.action_space = self.batch.action_space
+        self.max_episode_steps = max_episode_steps
+        self.elapsed = np.zeros(num_envs, dtype=np.int64)
+
+    def reset(self, ids, seeds):
+        self.elapsed[np.asarray(ids)] = 0
+        return self.batch.reset(ids, seeds)
+
+    def step(self, ids, actions):
+        ids = np.asarray(ids)
+        observations, rewards, terminated = self.batch.step(ids, np.ascontiguousarray(actions))
+        self.elapsed[ids] += 1
+        return observations, rewards, terminated, self.elapsed[ids] >= self.max_episode_steps
 
 
 class BatchedLocomotionVectorEnv(VectorEnv):

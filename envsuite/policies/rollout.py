@@ -1,8 +1,9 @@
-"""Roll a batch of gymnasium envs forward in lockstep with one batched policy call per step.
+"""Roll a batch of envs forward in lockstep with one batched policy call per step.
 
-Used by datagen's runners (dataset generation) and by the locomotion ARS trainer. Envs must be
-made by `gymnasium.make` (so TimeLimit gives `truncated`). Each env runs exactly one episode from
-`reset(seed=seed)`; rows leave the batch as their episodes end, so the policy sees only live rows.
+Used by datagen's runner (dataset generation) and by the locomotion ARS trainer. The envs are a
+"stepper": a list of gymnasium envs (EnvListStepper) or a family's batched engine (e.g.
+envsuite.locomotion.batched.LocomotionStepper). Each env runs exactly one episode from a seeded
+reset; rows leave the batch as their episodes end, so the policy sees only live rows.
 Observations may be arrays or (nested) dicts of arrays.
 """
 
@@ -42,48 +43,84 @@ def stack(items: list) -> Any:
     return np.stack([np.asarray(item) for item in items])
 
 
+class EnvListStepper:
+    """Steps a list of gymnasium envs (made by `gymnasium.make`, so TimeLimit gives `truncated`).
+
+    The stepper protocol `rollout_batch` drives: `num_envs`, `action_space` (of one env),
+    `reset(ids, seeds) -> observations of ids (stacked)` and
+    `step(ids, actions) -> (observations, rewards, terminated, truncated)` of ids.
+    envsuite.locomotion.batched.LocomotionStepper implements the same on the batched engine.
+    """
+
+    def __init__(self, envs: list):
+        self.envs = list(envs)
+        self.num_envs = len(self.envs)
+        self.action_space = self.envs[0].action_space
+
+    def reset(self, ids, seeds):
+        return stack([self.envs[env].reset(seed=int(seed))[0] for env, seed in zip(ids, seeds)])
+
+    def step(self, ids, actions):
+        results = [self.envs[env].step(actions[row]) for row, env in enumerate(ids)]
+        observations, rewards, terminated, truncated, _ = zip(*results)
+        return (stack(list(observations)), np.asarray(rewards, dtype=np.float64),
+                np.asarray(terminated, dtype=bool), np.asarray(truncated, dtype=bool))
+
+
 def rollout_batch(
-    envs: list,
+    stepper,
     seeds,
     act: Callable[[Any, np.ndarray], Any],
     *,
     record: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, list[Trajectory] | None]:
-    """Run one episode in every env; returns (returns float64[B], lengths int64[B], trajectories).
+    """Run one episode in each of the first len(seeds) envs of `stepper` (a list of gymnasium envs
+    is wrapped in EnvListStepper); returns (returns float64[B], lengths int64[B], trajectories).
 
-    `act(observation_batch, rows)` gets the stacked observations of the live rows and their indices
-    into `envs`, and returns one action per live row. With `record=False` nothing but returns and
-    lengths is kept (the ARS trainer's fast path); trajectories is then None.
+    `act(observation_batch, rows)` gets the stacked observations of the live rows and their indices,
+    and returns one action per live row. With `record=False` nothing but returns and lengths is kept;
+    trajectories is then None.
     """
-    count = len(envs)
+    if isinstance(stepper, (list, tuple)):
+        stepper = EnvListStepper(stepper)
     seeds = [int(seed) for seed in seeds]
-    if len(seeds) != count:
-        raise ValueError(f"rollout_batch: {count} envs but {len(seeds)} seeds")
-    observations = [env.reset(seed=seed)[0] for env, seed in zip(envs, seeds)]
+    count = len(seeds)
+    if count > stepper.num_envs:
+        raise ValueError(f"rollout_batch: {count} seeds but only {stepper.num_envs} envs")
+    live = np.arange(count)
+    observations = stepper.reset(live, seeds)
     returns = np.zeros(count, dtype=np.float64)
     lengths = np.zeros(count, dtype=np.int64)
     steps: list[list[tuple]] = [[] for _ in range(count)]
     trajectories: list[Trajectory | None] = [None] * count
-    live = list(range(count))
-    while live:
-        actions = act(stack([observations[row] for row in live]), np.asarray(live))
-        still_live = []
-        for position, row in enumerate(live):
-            action = actions[position]
-            next_observation, reward, terminated, truncated, _ = envs[row].step(action)
-            returns[row] += reward
-            lengths[row] += 1
-            if record:
-                steps[row].append((observations[row], action, reward, terminated, truncated))
-            observations[row] = next_observation
-            if terminated or truncated:
-                if record:
-                    trajectories[row] = _to_trajectory(steps[row], next_observation, seeds[row])
+    while len(live):
+        actions = act(observations, live)
+        next_observations, rewards, terminated, truncated = stepper.step(live, actions)
+        returns[live] += rewards
+        lengths[live] += 1
+        done = terminated | truncated
+        if record:
+            for position, row in enumerate(live):
+                steps[row].append((_row(observations, position), actions[position], rewards[position],
+                                   terminated[position], truncated[position]))
+                if done[position]:
+                    trajectories[row] = _to_trajectory(steps[row], _row(next_observations, position), seeds[row])
                     steps[row] = []
-            else:
-                still_live.append(row)
-        live = still_live
+        keep = ~done
+        live, observations = live[keep], _take_rows(next_observations, keep)
     return returns, lengths, (trajectories if record else None)
+
+
+def _row(observations, position):
+    if isinstance(observations, dict):
+        return {key: _row(value, position) for key, value in observations.items()}
+    return observations[position]
+
+
+def _take_rows(observations, mask):
+    if isinstance(observations, dict):
+        return {key: _take_rows(value, mask) for key, value in observations.items()}
+    return observations[mask]
 
 
 def _to_trajectory(steps: list[tuple], final_observation, seed: int) -> Trajectory:

@@ -208,3 +208,15 @@ def test_small_medium_replay_spans_training_with_a_stride(tmp_path):
         np.testing.assert_array_equal(dataset.episode_seeds, expected)
         # the last episode comes from late in training, not from the first iterations
         assert (dataset.total_episodes - 1) * stride > len(env_seeds) // 2
+
+
+def test_batched_engine_and_gymnasium_envs_write_identical_datasets(tmp_path, monkeypatch):
+    import envsuite.locomotion.batched as batched
+
+    recipe = small("locomotion/hopper-random-v0", 1200, episodes_per_shard=8)
+    engine = generate(recipe, "small", out=tmp_path / "engine", progress=False)
+    monkeypatch.setattr(batched, "engine_name", lambda env_id: None)  # forces the gymnasium-env stepper
+    runner_module._worker_state.clear()
+    oracle = generate(recipe, "small", out=tmp_path / "gymnasium", progress=False)
+    runner_module._worker_state.clear()
+    assert _hash(engine) == _hash(oracle)
