@@ -15,41 +15,30 @@ from tqdm import tqdm
 from datagen.recipes import Recipe
 from datagen.runner import LocalRunner
 from envsuite import paths
+from envsuite.data.nested import map_structure
 from envsuite.policies.rollout import Trajectory
 
 
 def cut_trajectory(trajectory: Trajectory, steps: int) -> Trajectory:
     """The first `steps` steps of an episode, ending in a timeout (a size-budget cut)."""
-    def head(value, count):
-        if isinstance(value, dict):
-            return {key: head(item, count) for key, item in value.items()}
-        return value[:count]
-
-    def at(value, index):
-        if isinstance(value, dict):
-            return {key: at(item, index) for key, item in value.items()}
-        return value[index]
-
     timeouts = np.zeros(steps, dtype=bool)
     timeouts[-1] = True
     return Trajectory(
-        observations=head(trajectory.observations, steps),
-        actions=head(trajectory.actions, steps),
+        observations=map_structure(lambda leaf: leaf[:steps], trajectory.observations),
+        actions=map_structure(lambda leaf: leaf[:steps], trajectory.actions),
         rewards=trajectory.rewards[:steps],
         terminals=np.zeros(steps, dtype=bool),
         timeouts=timeouts,
-        final_observation=at(trajectory.observations, steps),
+        final_observation=map_structure(lambda leaf: leaf[steps], trajectory.observations),
         seed=trajectory.seed,
     )
 
 
 def _cast_observation(value, dtype):
+    """Float leaves to the recipe's observation dtype (D4RL stores float32); others unchanged."""
     if dtype is None:
         return value
-    if isinstance(value, dict):
-        return {key: _cast_observation(item, dtype) for key, item in value.items()}
-    value = np.asarray(value)
-    return value.astype(dtype) if value.dtype.kind == "f" else value
+    return map_structure(lambda leaf: leaf.astype(dtype) if np.asarray(leaf).dtype.kind == "f" else leaf, value)
 
 
 def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = None, workers: int = 1,

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import numpy as np
 
 from datagen.recipes import Recipe, shard_rng
+from envsuite.data.nested import map_structure
 from envsuite.policies.rollout import Trajectory, rollout_batch
 
 ProgressFn = Callable[[int], None]
@@ -80,7 +81,7 @@ def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajector
         for positions in groups.values():
             policy = row_policies[rows[positions[0]]]
             chosen = np.asarray(positions)
-            part = policy(_take(observations, chosen), rng)
+            part = policy(map_structure(lambda leaf: leaf[chosen], observations), rng)
             if actions is None:
                 actions = np.zeros((len(rows), *part.shape[1:]), dtype=part.dtype)
             actions[chosen] = part
@@ -88,12 +89,6 @@ def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajector
 
     _, _, trajectories = rollout_batch(state["stepper"], [seed for _, _, seed in episodes], act)
     return [(policy_index, trajectory) for (policy_index, _, _), trajectory in zip(episodes, trajectories)]
-
-
-def _take(observations, positions):
-    if isinstance(observations, dict):
-        return {key: _take(value, positions) for key, value in observations.items()}
-    return observations[positions]
 
 
 # --- shard files -----------------------------------------------------------------------------

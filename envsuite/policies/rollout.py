@@ -14,6 +14,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from envsuite.data.nested import map_structure
+
 
 @dataclass
 class Trajectory:
@@ -112,15 +114,11 @@ def rollout_batch(
 
 
 def _row(observations, position):
-    if isinstance(observations, dict):
-        return {key: _row(value, position) for key, value in observations.items()}
-    return observations[position]
+    return map_structure(lambda leaf: leaf[position], observations)
 
 
 def _take_rows(observations, mask):
-    if isinstance(observations, dict):
-        return {key: _take_rows(value, mask) for key, value in observations.items()}
-    return observations[mask]
+    return map_structure(lambda leaf: leaf[mask], observations)
 
 
 def _to_trajectory(steps: list[tuple], final_observation, seed: int) -> Trajectory:
