@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from envsuite.policies import LinearPolicy
+from envsuite.policies.linear import linear_actions
 from envsuite.policies.rollout import rollout_batch
 
 
@@ -73,21 +74,25 @@ def _init_worker(env_id: str, env_count: int) -> None:
 
 
 def _rollout_linear_batch(task):
-    """Roll out B linear policies (weights (B, A, D)) once each; return returns, lengths, obs stats.
+    """Roll out B linear policies (weights (B, A, D)) once each.
 
-    Runs on the batched engine (envsuite/locomotion/batched.py), which reproduces gymnasium's env
-    bit for bit, so a rollout here equals one through `gymnasium.make(env_id)` with the same seed.
+    Returns returns[B], lengths[B] and the per-rollout sums of observations and squared
+    observations (B, D) for the normaliser. Runs on the batched engine (envsuite/locomotion/
+    batched.py), which reproduces gymnasium's env bit for bit. Every number is computed per rollout
+    (actions as a row-wise sum, statistics accumulated per row in time order), never across rows,
+    so results do not depend on how rollouts are split among workers.
     """
     weights, obs_mean, obs_std, seeds = task
-    obs_sum = np.zeros(weights.shape[2])
-    obs_sumsq = np.zeros(weights.shape[2])
+    zero_bias = np.zeros(weights.shape[1])  # the same expression as LinearPolicy, which has a bias
+    obs_sum = np.zeros((len(seeds), weights.shape[2]))
+    obs_sumsq = np.zeros((len(seeds), weights.shape[2]))
 
     def act(observations, rows):
-        nonlocal obs_sum, obs_sumsq
-        obs_sum += observations.sum(axis=0)
-        obs_sumsq += np.square(observations).sum(axis=0)
+        obs_sum[rows] += observations
+        obs_sumsq[rows] += np.square(observations)
         normalised = (observations - obs_mean) / obs_std
-        return np.clip(np.einsum("bad,bd->ba", weights[rows], normalised), -1.0, 1.0).astype(np.float32)
+        actions = linear_actions(weights[rows], normalised, zero_bias)
+        return np.clip(actions, -1.0, 1.0).astype(np.float32)
 
     returns, lengths, _ = rollout_batch(_worker_stepper, seeds, act, record=False)
     return returns, lengths, obs_sum, obs_sumsq
@@ -103,7 +108,10 @@ class LinearRolloutPool:
         self.pool = context.Pool(self.workers, _init_worker, (env_id, self.envs_per_worker))
 
     def run(self, weights, obs_mean, obs_std, seeds):
-        """Returns (returns[B], lengths[B], obs_sum, obs_sumsq) for B = len(seeds) policies."""
+        """Returns (returns[B], lengths[B], obs_sum, obs_sumsq) for B = len(seeds) policies.
+
+        The observation sums are added over rollouts in rollout order, the same for any worker count.
+        """
         count = len(seeds)
         chunk = -(-count // self.workers)
         tasks = [
@@ -113,7 +121,9 @@ class LinearRolloutPool:
         results = self.pool.map(_rollout_linear_batch, tasks)
         returns = np.concatenate([r[0] for r in results])
         lengths = np.concatenate([r[1] for r in results])
-        return returns, lengths, sum(r[2] for r in results), sum(r[3] for r in results)
+        obs_sum = np.concatenate([r[2] for r in results]).sum(axis=0)
+        obs_sumsq = np.concatenate([r[3] for r in results]).sum(axis=0)
+        return returns, lengths, obs_sum, obs_sumsq
 
     def close(self):
         self.pool.close()

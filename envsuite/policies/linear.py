@@ -18,6 +18,18 @@ import numpy as np
 from envsuite.policies.base import Policy
 
 
+def linear_actions(weights: np.ndarray, normalised: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """W @ x + b for a batch, computed row by row: (B, D) inputs with weights (A, D) or (B, A, D).
+
+    A row's result never depends on the other rows of the batch (a BLAS matrix product may round
+    differently with the batch size), so episode i of a dataset and the ARS training rollouts that
+    medium-replay replays come out the same whatever they were batched with.
+    """
+    if weights.ndim == 2:
+        weights = weights[None]
+    return (weights * normalised[:, None, :]).sum(axis=2) + bias
+
+
 class LinearPolicy(Policy):
     def __init__(self, weights, obs_mean, obs_std, action_low, action_high, bias=None, name="linear", metadata=None):
         super().__init__()
@@ -48,7 +60,7 @@ class LinearPolicy(Policy):
         obs = np.asarray(observations, dtype=np.float64)
         if obs.ndim != 2 or obs.shape[1] != self.obs_dim:
             raise ValueError(f"{self.name}: expected observations of shape (batch, {self.obs_dim}), got {obs.shape}")
-        actions = ((obs - self.obs_mean) / self.obs_std) @ self.weights.T + self.bias
+        actions = linear_actions(self.weights, (obs - self.obs_mean) / self.obs_std, self.bias)
         self.info = {}
         return np.clip(actions, self.action_low, self.action_high).astype(np.float32)
 

@@ -36,9 +36,13 @@ def test_linear_policy_formula_and_npz_round_trip(tmp_path):
     policy = LinearPolicy(weights, mean, std, -np.ones(3), np.ones(3), bias=bias, name="p", metadata={"steps": 7})
     obs = rng.normal(size=(64, 11))
     expected = np.clip(((obs - mean) / std) @ weights.T + bias, -1, 1).astype(np.float32)
-    np.testing.assert_array_equal(policy(obs, rng), expected)
+    np.testing.assert_allclose(policy(obs, rng), expected, rtol=0, atol=1e-6)
     loaded = LinearPolicy.load(policy.save(tmp_path / "p.npz"))
-    np.testing.assert_array_equal(loaded(obs, rng), expected)
+    np.testing.assert_array_equal(loaded(obs, rng), policy(obs, rng))
+    # a row's action does not depend on the rest of the batch (bit for bit)
+    batched = policy(obs, rng)
+    for row in (0, 17, 63):
+        np.testing.assert_array_equal(policy(obs[row : row + 1], rng)[0], batched[row])
     assert loaded.name == "p" and loaded.metadata == {"steps": 7}
 
 
