@@ -228,7 +228,7 @@ def main(argv=None) -> int:
         print(f"envsuite-datagen: error: {error}" if not str(error).startswith("envsuite-datagen") else str(error),
               file=sys.stderr)
         return 2
-    except DatasetError as error:
+    except (DatasetError, FileNotFoundError) as error:
         print(f"envsuite-datagen: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

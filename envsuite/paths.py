@@ -28,7 +28,11 @@ def asset_path(*parts: str) -> Path:
     """Path of one committed asset, e.g. asset_path("locomotion", "hopper_expert.npz")."""
     path = assets_dir().joinpath(*parts)
     if not path.exists():
-        raise FileNotFoundError(f"envsuite asset {'/'.join(parts)} is missing from {assets_dir()}")
+        hint = ""
+        if parts and parts[0] == "locomotion" and path.suffix == ".npz":
+            env = path.stem.split("_")[0]
+            hint = f"; train it with `envsuite-datagen train-policy {env}` (it is written to assets/locomotion/)"
+        raise FileNotFoundError(f"envsuite asset {'/'.join(parts)} is missing from {assets_dir()}{hint}")
     return path
 
 

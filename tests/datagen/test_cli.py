@@ -55,3 +55,12 @@ def test_verify_reports_a_corrupted_file_with_exit_1(tmp_path, capsys):
     path.write_bytes(b"not an hdf5 file at all")
     assert main(["verify", str(path)]) == 1
     assert str(path) in capsys.readouterr().err
+
+
+def test_missing_policy_asset_is_one_line_with_the_training_command(tmp_path, capsys, monkeypatch):
+    from envsuite import paths
+
+    monkeypatch.setattr(paths, "assets_dir", lambda: tmp_path)  # an install without trained policies
+    assert main(["generate", "locomotion/hopper-medium-v0", "--out", str(tmp_path), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "envsuite-datagen train-policy hopper" in err and err.strip().count("\n") == 0
