@@ -30,5 +30,10 @@ test: install
 test-slow: install
 	$(PY) -m pytest -m slow
 
+# Side-by-side benchmarks (not part of make test): installs the bench extra (Minari 0.5.4, jax, psutil)
+bench: install
+	$(PY) -m pip install --quiet -e ".[bench]"
+	$(PY) benchmarks/run.py
+
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) build dist

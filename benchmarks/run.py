@@ -1,0 +1,315 @@
+"""Side-by-side benchmarks: envsuite against its anchors, on the same work, in one process run.
+
+    python benchmarks/run.py [--quick] [--out benchmarks/RESULTS.md]     (`make bench`)
+
+Writes benchmarks/RESULTS.md with the command, the machine and, for each comparison, both timings
+and their ratio. Absolute numbers on small shared machines are noise; the ratios are the result
+(DESIGN.md section 8). Tests never assert timings; this file is where speed is measured.
+
+Comparisons (issue 3):
+1. datagen throughput on Hopper (random and expert policy) vs Minari 0.5.4 `DataCollector` +
+   `create_dataset`, and vs the raw physics limit (mj_step x frame_skip on all cores);
+2. reading a 1M-step dataset into numpy and iterating all its episodes vs Minari `load_dataset` +
+   `iterate_episodes` on the same data;
+3. SACo on 1e7 rows (14 float32 columns with duplicates) vs `np.unique(axis=0)`; episode returns vs
+   `np.add.reduceat`;
+4. peak RSS of generating datasets of two sizes (flat in N?).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import multiprocessing
+import os
+import platform
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import warnings
+
+import numpy as np
+
+warnings.filterwarnings("ignore", module="minari")  # its "please add a description" advice, per dataset
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclasses.dataclass
+class Comparison:
+    name: str
+    work: str
+    envsuite_seconds: float
+    anchor_name: str
+    anchor_seconds: float
+    unit: str = "s"
+    note: str = ""
+
+    @property
+    def speedup(self) -> float:
+        return self.anchor_seconds / self.envsuite_seconds
+
+
+# --- 1. physics limit and datagen throughput ---------------------------------------------------
+
+
+def _physics_worker(args):
+    xml, frame_skip, seconds, seed = args
+    import mujoco
+
+    model = mujoco.MjModel.from_xml_path(xml)
+    data = mujoco.MjData(model)
+    rng = np.random.default_rng(seed)
+    controls = rng.uniform(-1, 1, (1000, model.nu))
+    steps, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        for control in controls:
+            data.ctrl[:] = control
+            mujoco.mj_step(model, data, nstep=frame_skip)
+        steps += len(controls)
+        mujoco.mj_resetData(model, data)
+        mujoco.mj_forward(model, data)
+    return steps, time.perf_counter() - started
+
+
+def physics_limit_steps_per_second(seconds: float) -> float:
+    """Env steps/s of bare mj_step(nstep=frame_skip) on Hopper in one process per core."""
+    from gymnasium.envs.mujoco.mujoco_env import expand_model_path
+
+    cores = os.cpu_count() or 1
+    xml = expand_model_path("hopper.xml")
+    with multiprocessing.get_context("spawn").Pool(cores) as pool:
+        results = pool.map(_physics_worker, [(xml, 4, seconds, seed) for seed in range(cores)])
+    return sum(steps / elapsed for steps, elapsed in results)
+
+
+def envsuite_datagen_seconds(dataset_id: str, steps: int, out: Path) -> float:
+    from datagen.generate import generate
+    from datagen.recipes import load_recipe
+
+    recipe = load_recipe(dataset_id)
+    started = time.perf_counter()
+    generate(recipe, str(steps), out=out, workers=os.cpu_count() or 1, progress=False, overwrite=True)
+    return time.perf_counter() - started
+
+
+def minari_datagen_seconds(kind: str, steps: int, minari_root: Path) -> float:
+    """Minari's documented way: DataCollector around gymnasium's Hopper-v5, then create_dataset."""
+    os.environ["MINARI_DATASETS_PATH"] = str(minari_root)
+    import gymnasium
+    import minari
+
+    from envsuite import paths
+    from envsuite.policies import LinearPolicy
+
+    env = minari.DataCollector(gymnasium.make("Hopper-v5"))
+    policy = LinearPolicy.load(paths.asset_path("locomotion", "hopper_expert.npz")) if kind == "expert" else None
+    rng = np.random.default_rng(0)
+    started = time.perf_counter()
+    observation, _ = env.reset(seed=0)
+    for _ in range(steps):
+        if policy is None:
+            action = env.action_space.sample()
+        else:
+            action = policy(observation[None], rng)[0]
+        observation, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            observation, _ = env.reset()
+    env.create_dataset(dataset_id=f"bench/hopper-{kind}-v0", algorithm_name="benchmark")
+    return time.perf_counter() - started
+
+
+# --- 2. reading -------------------------------------------------------------------------------
+
+
+def read_comparison(path: Path, minari_root: Path) -> tuple[float, float, int]:
+    """Load fully + iterate episodes: envsuite vs Minari on the same episodes."""
+    os.environ["MINARI_DATASETS_PATH"] = str(minari_root)
+    import minari
+    from minari.data_collector import EpisodeBuffer
+
+    from envsuite.data import load_dataset
+
+    with load_dataset(path) as dataset:
+        buffers = []
+        for episode in dataset.episodes():
+            observations = np.concatenate([episode.observations, episode.final_observation[None]])
+            buffers.append(EpisodeBuffer(
+                observations=list(observations), actions=list(episode.actions), rewards=list(episode.rewards),
+                terminations=list(episode.terminals), truncations=list(episode.timeouts)))
+        episodes = dataset.total_episodes
+    minari.create_dataset_from_buffers("bench/read-v0", buffers, env="Hopper-v5", algorithm_name="benchmark")
+    del buffers
+
+    started = time.perf_counter()
+    with load_dataset(path, in_memory=True) as dataset:
+        steps = sum(len(episode.rewards) for episode in dataset.episodes())
+    envsuite_seconds = time.perf_counter() - started
+
+    started = time.perf_counter()
+    minari_dataset = minari.load_dataset("bench/read-v0")
+    minari_steps = sum(len(episode.rewards) for episode in minari_dataset.iterate_episodes())
+    minari_seconds = time.perf_counter() - started
+    if minari_steps != steps:
+        raise RuntimeError(f"Minari read {minari_steps} steps, envsuite {steps}: not the same data")
+    return envsuite_seconds, minari_seconds, episodes
+
+
+# --- 3. metrics -------------------------------------------------------------------------------
+
+
+def saco_comparison(rows: int) -> tuple[float, float]:
+    """Unique digitised rows of 14 float32 columns with duplicates: envsuite's kernel vs np.unique."""
+    from envsuite.metrics import count_unique_rows, digitize
+
+    rng = np.random.default_rng(0)
+    pool = rng.standard_normal((rows // 5, 14)).astype(np.float32)
+    data = pool[rng.integers(0, len(pool), rows)]  # every row about 5 times
+    low, high = data.min(axis=0), data.max(axis=0)
+    bins = 20
+    count_unique_rows(digitize(data[:1000], low, high, bins))  # compile outside the timing
+    count_unique_rows(digitize(data[: 1 << 19], low, high, bins))  # the parallel kernels too
+    started = time.perf_counter()
+    ours = count_unique_rows(digitize(data, low, high, bins))
+    envsuite_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    codes = np.clip(np.floor((data - low) / (high - low) * bins), 0, bins - 1).astype(np.int32)
+    theirs = len(np.unique(codes, axis=0))
+    numpy_seconds = time.perf_counter() - started
+    if ours != theirs:
+        raise RuntimeError(f"SACo unique counts differ: envsuite {ours}, numpy {theirs}")
+    return envsuite_seconds, numpy_seconds
+
+
+def returns_comparison(rows: int) -> tuple[float, float]:
+    from envsuite.metrics import episode_returns
+
+    rng = np.random.default_rng(1)
+    rewards = rng.standard_normal(rows).astype(np.float32)
+    lengths = rng.integers(1, 2000, rows // 1000)
+    lengths = lengths[: np.searchsorted(np.cumsum(lengths), rows)]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    rewards = rewards[: int(lengths.sum())]
+    episode_returns(rewards[:10], np.array([0]), np.array([10]))  # compile outside the timing
+    started = time.perf_counter()
+    ours = episode_returns(rewards, starts, lengths.astype(np.int64))
+    envsuite_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    theirs = np.add.reduceat(rewards.astype(np.float64), starts)
+    numpy_seconds = time.perf_counter() - started
+    np.testing.assert_allclose(ours, theirs, rtol=1e-9)
+    return envsuite_seconds, numpy_seconds
+
+
+# --- 4. memory --------------------------------------------------------------------------------
+
+
+def peak_rss_mib(dataset_id: str, steps: int, out: Path) -> float:
+    """Peak RSS of `envsuite-datagen generate` (the largest of the driver and its workers)."""
+    code = (
+        "import resource, sys\n"
+        "from datagen.cli import main\n"
+        f"main(['generate', {dataset_id!r}, '--size', '{steps}', '--workers', '2', '--out', {str(out)!r}, '--quiet', '--overwrite'])\n"
+        "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss\n"
+        "print(max(own, children))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(result.stdout.strip().splitlines()[-1]) / 1024
+
+
+# --- report -----------------------------------------------------------------------------------
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load = os.getloadavg()
+    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} "
+            f"{platform.release()}; load average at start {load[0]:.2f}")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run; not the published figures)")
+    parser.add_argument("--out", default=str(REPO / "benchmarks" / "RESULTS.md"))
+    args = parser.parse_args(argv)
+    scale = 0.05 if args.quick else 1.0
+    gen_steps, read_steps = int(100_000 * scale), int(1_000_000 * scale)
+    saco_rows, returns_rows = int(10_000_000 * scale), int(10_000_000 * scale)
+    command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
+    machine = machine_description()
+    comparisons: list[Comparison] = []
+    lines: list[str] = []
+    started_utc = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        physics = physics_limit_steps_per_second(seconds=10 * max(scale, 0.3))
+        for kind in ("random", "expert"):
+            ours = envsuite_datagen_seconds(f"locomotion/hopper-{kind}-v0", gen_steps, scratch / f"gen-{kind}")
+            minari_s = minari_datagen_seconds(kind, gen_steps, scratch / f"minari-{kind}")
+            comparisons.append(Comparison(f"datagen, Hopper {kind}", f"{gen_steps:,} steps written to HDF5",
+                                          ours, "Minari 0.5.4 DataCollector + create_dataset", minari_s))
+            physics_seconds = gen_steps / physics
+            lines.append(f"- datagen Hopper {kind}: {gen_steps / ours:,.0f} steps/s = "
+                         f"{(gen_steps / ours) / physics:.2f} x the physics limit ({physics:,.0f} env steps/s: "
+                         f"bare mj_step x 4 on {os.cpu_count()} cores; {physics_seconds:.1f} s for the same steps)")
+
+        from datagen.generate import generate
+        from datagen.recipes import load_recipe
+
+        dataset_path = generate(load_recipe("locomotion/hopper-medium-v0"), str(read_steps), out=scratch / "read",
+                                workers=os.cpu_count() or 1, progress=False)
+        ours, minari_s, episodes = read_comparison(dataset_path, scratch / "minari-read")
+        comparisons.append(Comparison("full load + iterate episodes", f"{read_steps:,} steps, {episodes:,} episodes",
+                                      ours, "Minari load_dataset + iterate_episodes", minari_s))
+
+        ours, numpy_s = saco_comparison(saco_rows)
+        comparisons.append(Comparison("SACo unique counting", f"{saco_rows:,} rows x 14 float32, ~5 copies each",
+                                      ours, "np.unique(axis=0)", numpy_s))
+        ours, numpy_s = returns_comparison(returns_rows)
+        comparisons.append(Comparison("episode returns", f"{returns_rows:,} rewards", ours, "np.add.reduceat", numpy_s))
+
+        small_rss = peak_rss_mib("locomotion/hopper-random-v0", read_steps // 5, scratch / "rss-small")
+        large_rss = peak_rss_mib("locomotion/hopper-random-v0", read_steps, scratch / "rss-large")
+        lines.append(f"- peak RSS of `generate` (largest process, 2 workers): {small_rss:.0f} MiB at "
+                     f"{read_steps // 5:,} steps, {large_rss:.0f} MiB at {read_steps:,} steps")
+
+    table = ["| comparison | work | envsuite (s) | anchor | anchor (s) | envsuite speed-up |", "|---|---|---|---|---|---|"]
+    for c in comparisons:
+        table.append(f"| {c.name} | {c.work} | {c.envsuite_seconds:.3f} | {c.anchor_name} | {c.anchor_seconds:.3f} | "
+                     f"{c.speedup:.1f}x |")
+    report = "\n".join([
+        "# Benchmark results",
+        "",
+        f"Command: `{command}` (from the repository root; `make bench` runs it). Run started {started_utc}.",
+        f"Machine: {machine}.",
+        "Each comparison runs envsuite and its anchor on the same work in this one process run; absolute",
+        "times on a small shared machine are noise, the ratios are the result.",
+        "",
+        *table,
+        "",
+        *lines,
+        "",
+    ])
+    Path(args.out).write_text(report)
+    print(report)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(REPO))
+    sys.exit(main())
