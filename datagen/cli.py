@@ -65,11 +65,14 @@ def cmd_generate(args) -> int:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
     if args.size not in ("small", "full") and not (args.size.isdigit() and int(args.size) > 0):
         raise UsageError(f"--size must be small, full or a positive step count, got {args.size!r}")
+    from envsuite import paths
+
     recipes = [load_recipe(dataset_id) for dataset_id in args.ids]
     for recipe in recipes:
+        existed = paths.dataset_path(recipe.dataset_id, args.out).exists() and not args.overwrite
         path = generate(recipe, args.size, out=args.out, workers=args.workers, seed=args.seed,
                         overwrite=args.overwrite, progress=not args.quiet)
-        print(path)
+        print(f"{path}  (already generated; --overwrite makes it again)" if existed else path)
     return 0
 
 

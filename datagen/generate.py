@@ -72,7 +72,7 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
     recipe_json = dict(recipe.to_json(), size=size, budget_steps=budget, seed=recipe.seed)
 
     written = 0
-    episode_returns, episode_lengths = [], []
+    episode_returns = []
     last_episode_cut = False
     with DatasetWriter(
         final_path, dataset_id=recipe.dataset_id, env_id=entry.env_id if entry else recipe.env_id,
@@ -99,7 +99,6 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
             )
             written += len(trajectory)
             episode_returns.append(float(np.sum(trajectory.rewards.astype(np.float32), dtype=np.float64)))
-            episode_lengths.append(len(trajectory))
             bar.update(len(trajectory))
             if written >= budget:
                 break
