@@ -231,7 +231,7 @@ def main(argv=None) -> int:
         print(f"envsuite-datagen: error: {error}" if not str(error).startswith("envsuite-datagen") else str(error),
               file=sys.stderr)
         return 2
-    except (DatasetError, FileNotFoundError) as error:
+    except (DatasetError, FileNotFoundError, FileExistsError) as error:
         print(f"envsuite-datagen: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

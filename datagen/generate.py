@@ -60,6 +60,7 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
     recipe = dataclasses.replace(recipe, budget_steps=budget)
     final_path = paths.dataset_path(recipe.dataset_id, out)
     if final_path.exists() and not overwrite:
+        _check_existing(final_path, budget, recipe.seed)
         return final_path
 
     probe = gymnasium.make(recipe.env_id)
@@ -111,6 +112,20 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
         path = writer.finalize(metrics=metrics)
     runner.remove_shards()
     return path
+
+
+def _check_existing(path: Path, budget: int, seed: int) -> None:
+    """An existing dataset is reused only if it was made with the same size and seed."""
+    from envsuite.data import load_dataset
+
+    with load_dataset(path) as existing:
+        recipe = existing.recipe or {}
+        made_budget, made_seed = recipe.get("budget_steps"), recipe.get("seed")
+    if made_budget != budget or made_seed != seed:
+        raise FileExistsError(
+            f"{path} exists with {made_budget} steps and seed {made_seed}, not the {budget} steps and seed {seed} "
+            f"asked for; add --overwrite to regenerate it, or --out DIR to write elsewhere"
+        )
 
 
 def _registry_entry(dataset_id):

@@ -64,3 +64,16 @@ def test_missing_policy_asset_is_one_line_with_the_training_command(tmp_path, ca
     assert main(["generate", "locomotion/hopper-medium-v0", "--out", str(tmp_path), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "envsuite-datagen train-policy hopper" in err and err.strip().count("\n") == 0
+
+
+def test_generate_reuses_an_identical_dataset_and_refuses_a_different_size(tmp_path, capsys):
+    args = ["generate", "locomotion/hopper-random-v0", "--size", "200", "--out", str(tmp_path), "--quiet"]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "already generated" in capsys.readouterr().out
+    bigger = ["generate", "locomotion/hopper-random-v0", "--size", "300", "--out", str(tmp_path), "--quiet"]
+    assert main(bigger) == 1
+    err = capsys.readouterr().err
+    assert "--overwrite" in err and "200 steps" in err
+    assert main(bigger + ["--overwrite"]) == 0
