@@ -80,7 +80,7 @@ def cmd_info(args) -> int:
     from envsuite.data import load_dataset
 
     with load_dataset(_resolve(args.id, args.out)) as dataset:
-        info = {key: _plain(value) for key, value in dataset.attrs.items()}
+        info = {key: _decoded(_plain(value)) for key, value in dataset.attrs.items()}
         info["metrics"] = {key: _plain(value) for key, value in dataset.metrics.items()}
     print(json.dumps(info, indent=2, sort_keys=True, default=str))
     return 0
@@ -154,6 +154,18 @@ def cmd_evaluate_policy(args) -> int:
     print(f"{env_id} {args.kind}: mean return {returns.mean():.1f} +- {returns.std():.1f} over {args.episodes} episodes "
           f"(env seeds {EVAL_SEED_BASE}..{EVAL_SEED_BASE + args.episodes - 1}), mean length {np.mean(lengths):.0f}")
     return 0
+
+
+def _decoded(value):
+    """Attributes that hold JSON (spaces, recipe, policies) shown as structure, not as a quoted string."""
+    if isinstance(value, str) and value[:1] in "[{":
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(value, dict):
+            return {key: _decoded(item) for key, item in value.items()}
+    return value
 
 
 def _plain(value):
