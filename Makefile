@@ -8,7 +8,7 @@ DATAGEN := $(VENV)/bin/envsuite-datagen
 DEMO_DIR ?= out/demo
 DEMO_IDS := locomotion/hopper-random-v0 locomotion/hopper-medium-v0 locomotion/hopper-expert-v0
 
-.PHONY: install demo test test-slow bench clean
+.PHONY: install demo test bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,9 +26,6 @@ demo: install
 test: install
 	$(PY) -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests" >&2; exit 1; fi; exit $$status
-
-test-slow: install
-	$(PY) -m pytest -m slow
 
 # Side-by-side benchmarks (not part of make test): installs the bench extra (Minari 0.5.4, jax, psutil)
 bench: install
