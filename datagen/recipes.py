@@ -17,6 +17,7 @@ every training rollout of a record in training order instead (D4RL medium-replay
 
 from __future__ import annotations
 
+import abc
 import difflib
 import hashlib
 import json
@@ -142,18 +143,19 @@ class Recipe:
         return PolicyPlan(self, action_space)
 
 
-class EpisodePlan:
+class EpisodePlan(abc.ABC):
     """Which policy runs episode i and which env seed resets it."""
 
     policy_names: list[str]
     num_episodes: int | None  # None: unbounded (generated until the size budget is reached)
 
+    @abc.abstractmethod
     def episode(self, index: int) -> tuple[int, Policy, int]:
         """(policy index into policy_names, the policy object, env seed) of episode `index`."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def describe_policies(self) -> list[dict[str, Any]]:
-        raise NotImplementedError
+        """JSON-able descriptions of the policies, for the dataset's provenance attributes."""
 
 
 class PolicyPlan(EpisodePlan):

@@ -12,12 +12,13 @@ Family experts (envsuite/<family>/) implement the same protocol.
 
 from __future__ import annotations
 
+import abc
 from typing import Any
 
 import numpy as np
 
 
-class Policy:
+class Policy(abc.ABC):
     """Base class of batched behaviour policies. Subclasses implement `act`."""
 
     name: str = "policy"
@@ -30,8 +31,9 @@ class Policy:
             raise TypeError(f"{self.name}: rng must be a numpy.random.Generator, got {type(rng).__name__}")
         return self.act(observations, rng)
 
+    @abc.abstractmethod
     def act(self, observations, rng: np.random.Generator) -> np.ndarray:
-        raise NotImplementedError(f"{type(self).__name__} must implement act(observations, rng)")
+        """Actions (B, ...) for observations (B, ...); set self.info to per-row extras, if any."""
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "type": type(self).__name__}
