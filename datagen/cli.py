@@ -124,10 +124,10 @@ def cmd_verify(args) -> int:
 
 def cmd_train_policy(args) -> int:
     from envsuite import paths
-    from envsuite.locomotion.ars import ARS_CONFIGS, train_and_save
+    from envsuite.locomotion.experts import TRAINERS, train_and_save
 
-    if args.env not in ARS_CONFIGS:
-        raise UsageError(f"unknown env {args.env!r} for train-policy; choose from {', '.join(ARS_CONFIGS)}")
+    if args.env not in TRAINERS:
+        raise UsageError(f"unknown env {args.env!r} for train-policy; choose from {', '.join(TRAINERS)}")
     out = Path(args.out) if args.out else paths.assets_dir() / "locomotion"
     scores = train_and_save(args.env, out, seed=args.seed, workers=args.workers, log=lambda m: print(m, flush=True))
     print(json.dumps(scores, indent=2))
@@ -138,20 +138,20 @@ def cmd_evaluate_policy(args) -> int:
     import numpy as np
 
     from envsuite import paths
-    from envsuite.locomotion.ars import ARS_CONFIGS, EVAL_SEED_BASE, evaluate_policy, evaluate_random
-    from envsuite.policies import LinearPolicy
+    from envsuite.locomotion.ars import evaluate_random
+    from envsuite.locomotion.experts import EVAL_SEED_BASE, TRAINERS, env_id, evaluate_policy, load_policy
 
-    if args.env not in ARS_CONFIGS:
-        raise UsageError(f"unknown env {args.env!r} for evaluate-policy; choose from {', '.join(ARS_CONFIGS)}")
+    if args.env not in TRAINERS:
+        raise UsageError(f"unknown env {args.env!r} for evaluate-policy; choose from {', '.join(TRAINERS)}")
     if args.episodes < 1:
         raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
-    env_id = ARS_CONFIGS[args.env].env_id
+    gym_id = env_id(args.env)
     if args.kind == "random":
-        returns, lengths = evaluate_random(env_id, args.episodes)
+        returns, lengths = evaluate_random(gym_id, args.episodes)
     else:
-        policy = LinearPolicy.load(paths.asset_path("locomotion", f"{args.env}_{args.kind}.npz"))
-        returns, lengths = evaluate_policy(policy, env_id, args.episodes, args.workers)
-    print(f"{env_id} {args.kind}: mean return {returns.mean():.1f} +- {returns.std():.1f} over {args.episodes} episodes "
+        policy = load_policy(paths.asset_path("locomotion", f"{args.env}_{args.kind}.npz"))
+        returns, lengths = evaluate_policy(policy, gym_id, args.episodes, args.workers)
+    print(f"{gym_id} {args.kind}: mean return {returns.mean():.1f} +- {returns.std():.1f} over {args.episodes} episodes "
           f"(env seeds {EVAL_SEED_BASE}..{EVAL_SEED_BASE + args.episodes - 1}), mean length {np.mean(lengths):.0f}")
     return 0
 
@@ -216,7 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=None, help="dataset root to look ids up in")
     p.set_defaults(func=cmd_verify)
 
-    p = sub.add_parser("train-policy", help="train the ARS behaviour policies of a locomotion env (writes assets)")
+    p = sub.add_parser("train-policy", help="train the behaviour policies of a locomotion env (ARS or PPO; writes assets)")
     p.add_argument("env", help="hopper, halfcheetah, walker2d or ant")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--workers", type=int, default=2)

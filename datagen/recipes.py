@@ -9,10 +9,11 @@ worker count, shard scheduling or backend.
 Policy entries (`[[policies]]`):
   kind = "random"                               uniform actions
   kind = "linear", asset = "locomotion/x.npz"   envsuite.policies.LinearPolicy
+  kind = "mlp", asset = "locomotion/x.npz"      envsuite.policies.mlp.MLPPolicy (deterministic)
   noise_sigma = 0.1 (optional)                  wraps in Noisy
   weight = 0.5 (optional)                       per-episode choice probability
-Replay recipes (`source = "ars_training_record"`, `record = "locomotion/x_training_record.npz"`) replay
-every training rollout of a record in training order instead (D4RL medium-replay).
+Replay recipes (`source = "training_record"`, `record = "locomotion/x_training_record.npz"`) replay
+every training rollout of an ARS or PPO record in training order instead (D4RL medium-replay).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numpy as np
 
 from envsuite import paths
 from envsuite.policies import LinearPolicy, Noisy, Policy, UniformRandomPolicy
+from envsuite.policies.mlp import MLPPolicy
 
 RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
 SIZES = ("small", "full")
@@ -79,7 +81,7 @@ class Recipe:
     episodes_per_shard: int
     observation_dtype: str | None
     policies: tuple[dict[str, Any], ...]
-    source: str  # "policies" or "ars_training_record"
+    source: str  # "policies" or "training_record"
     record: str | None
     description: str
     path: str
@@ -101,7 +103,7 @@ class Recipe:
         policies = tuple(data.get("policies", ()))
         if kind == "policies" and not policies:
             raise RecipeError(f"{source}: a recipe needs at least one [[policies]] entry")
-        if kind not in ("policies", "ars_training_record"):
+        if kind not in ("policies", "training_record"):
             raise RecipeError(f"{source}: unknown source {kind!r}")
         return cls(
             dataset_id=need("dataset_id"), family=need("family"), env_id=need("env_id"), seed=int(need("seed")),
@@ -126,7 +128,7 @@ class Recipe:
         reusable across sizes); for replay plans it picks the stride through the record.
         """
         content = {k: v for k, v in self.to_json().items() if k != "sizes"}
-        if self.source == "ars_training_record":
+        if self.source == "training_record":
             content["budget_steps"] = self.budget_steps
         return content
 
@@ -138,7 +140,7 @@ class Recipe:
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
     def episode_plan(self, action_space) -> "EpisodePlan":
-        if self.source == "ars_training_record":
+        if self.source == "training_record":
             return ReplayPlan(self)
         return PolicyPlan(self, action_space)
 
@@ -183,7 +185,7 @@ class PolicyPlan(EpisodePlan):
 
 
 class ReplayPlan(EpisodePlan):
-    """The training rollouts of an ARS record, in training order (D4RL's medium-replay).
+    """The training rollouts of an ARS or PPO record, in training order (D4RL's medium-replay).
 
     All of them when they fit the size budget; otherwise every k-th rollout, with the smallest
     stride k whose rollouts fit, so that a smaller dataset still spans the whole of training up to
@@ -191,10 +193,10 @@ class ReplayPlan(EpisodePlan):
     """
 
     def __init__(self, recipe: Recipe):
-        from envsuite.locomotion.ars import record_rollout_lengths, replay_policies
+        from envsuite.locomotion.experts import record_rollout_lengths, replay_policies
 
         if not recipe.record:
-            raise RecipeError(f"{recipe.path}: source 'ars_training_record' needs record = '<asset path>'")
+            raise RecipeError(f"{recipe.path}: source 'training_record' needs record = '<asset path>'")
         self.recipe = recipe
         self.record_path = paths.asset_path(*recipe.record.split("/"))
         rollouts = replay_policies(self.record_path)
@@ -202,7 +204,7 @@ class ReplayPlan(EpisodePlan):
         self.stride = replay_stride(lengths, recipe.budget_steps)
         self.rollouts = rollouts[:: self.stride]
         self.record_rollouts = len(rollouts)
-        self.policy_names = ["ars-training-rollouts"]
+        self.policy_names = ["training-rollouts"]
         self.num_episodes = len(self.rollouts)
 
     def episode(self, index):
@@ -210,7 +212,7 @@ class ReplayPlan(EpisodePlan):
         return 0, policy, env_seed
 
     def describe_policies(self):
-        return [{"name": "ars-training-rollouts", "type": "ARS training record", "record": self.recipe.record,
+        return [{"name": "training-rollouts", "type": "training record", "record": self.recipe.record,
                  "record_rollouts": self.record_rollouts, "stride": self.stride, "rollouts": self.num_episodes}]
 
 
@@ -232,14 +234,15 @@ def _build_policy(entry: dict[str, Any], action_space, recipe: Recipe) -> Policy
     kind = entry.get("kind")
     if kind == "random":
         policy: Policy = UniformRandomPolicy(action_space, name=entry.get("name", "random"))
-    elif kind == "linear":
+    elif kind in ("linear", "mlp"):
         if "asset" not in entry:
-            raise RecipeError(f"{recipe.path}: a linear policy needs asset = '<family>/<file>.npz'")
-        policy = LinearPolicy.load(paths.asset_path(*entry["asset"].split("/")))
+            raise RecipeError(f"{recipe.path}: a {kind} policy needs asset = '<family>/<file>.npz'")
+        policy_class = LinearPolicy if kind == "linear" else MLPPolicy
+        policy = policy_class.load(paths.asset_path(*entry["asset"].split("/")))
         if "name" in entry:
             policy.name = entry["name"]
     else:
-        raise RecipeError(f"{recipe.path}: unknown policy kind {kind!r} (random, linear)")
+        raise RecipeError(f"{recipe.path}: unknown policy kind {kind!r} (random, linear, mlp)")
     sigma = float(entry.get("noise_sigma", 0.0))
     if sigma > 0:
         policy = Noisy(policy, sigma, action_space, name=f"{policy.name}+noise{sigma:g}")

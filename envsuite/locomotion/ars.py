@@ -21,7 +21,6 @@ a fixed order.
 from __future__ import annotations
 
 import json
-import multiprocessing
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from envsuite.locomotion.rollout_pool import EVAL_SEED_BASE, RolloutPool, split_evenly
 from envsuite.policies import LinearPolicy
 from envsuite.policies.linear import linear_actions
 from envsuite.policies.rollout import rollout_batch
@@ -56,24 +56,15 @@ ARS_CONFIGS = {
     "walker2d": ARSConfig("envsuite/Walker2d-v0", 0.03, 40, 30, 0.025, 1.0, 3400.0, 2000),
     "ant": ARSConfig("envsuite/Ant-v0", 0.015, 60, 20, 0.025, 1.0, 2900.0, 2000),
 }
-
-EVAL_SEED_BASE = 1_000_000
-MAX_EPISODE_STEPS = 1000  # the registered time limit of the four envs  # evaluation episodes use env seeds EVAL_SEED_BASE + i, disjoint from training
-
-
-# --- worker processes: each owns a list of envs and rolls out a batch of linear policies --------
-
-_worker_stepper = None  # this worker process's LocomotionStepper
+CONFIGS = ARS_CONFIGS  # the trainer-module interface of envsuite.locomotion.experts
+TRAINER = "ARS V2-t (Mania et al. 2018), linear policy"
 
 
-def _init_worker(env_id: str, env_count: int) -> None:
-    from envsuite.locomotion.batched import LocomotionStepper, engine_name
 
-    global _worker_stepper
-    _worker_stepper = LocomotionStepper(engine_name(env_id), env_count, MAX_EPISODE_STEPS)
+# --- rollouts of linear policies, in the worker processes of a RolloutPool ------------------------
 
 
-def _rollout_linear_batch(task):
+def _rollout_linear_batch(stepper, task):
     """Roll out B linear policies (weights (B, A, D)) once each.
 
     Returns returns[B], lengths[B] and the per-rollout sums of observations and squared
@@ -94,30 +85,24 @@ def _rollout_linear_batch(task):
         actions = linear_actions(weights[rows], normalised, zero_bias)
         return np.clip(actions, -1.0, 1.0).astype(np.float32)
 
-    returns, lengths, _ = rollout_batch(_worker_stepper, seeds, act, record=False)
+    returns, lengths, _ = rollout_batch(stepper, seeds, act, record=False)
     return returns, lengths, obs_sum, obs_sumsq
 
 
 class LinearRolloutPool:
-    """A pool of worker processes that evaluates many linear policies in parallel, in a fixed order."""
+    """Evaluates many linear policies in parallel worker processes, in a fixed order."""
 
     def __init__(self, env_id: str, workers: int, max_batch: int):
-        self.workers = max(1, workers)
-        self.envs_per_worker = -(-max_batch // self.workers)
-        context = multiprocessing.get_context("spawn")
-        self.pool = context.Pool(self.workers, _init_worker, (env_id, self.envs_per_worker))
+        workers = max(1, workers)
+        self.pool = RolloutPool(env_id, workers, -(-max_batch // workers))
 
     def run(self, weights, obs_mean, obs_std, seeds):
         """Returns (returns[B], lengths[B], obs_sum, obs_sumsq) for B = len(seeds) policies.
 
         The observation sums are added over rollouts in rollout order, the same for any worker count.
         """
-        count = len(seeds)
-        chunk = -(-count // self.workers)
-        tasks = [
-            (weights[start : start + chunk], obs_mean, obs_std, np.asarray(seeds[start : start + chunk]))
-            for start in range(0, count, chunk)
-        ]
+        tasks = [(weights[part], obs_mean, obs_std, np.asarray(seeds[part]))
+                 for part in split_evenly(len(seeds), self.pool.workers)]
         results = self.pool.map(_rollout_linear_batch, tasks)
         returns = np.concatenate([r[0] for r in results])
         lengths = np.concatenate([r[1] for r in results])
@@ -127,7 +112,6 @@ class LinearRolloutPool:
 
     def close(self):
         self.pool.close()
-        self.pool.join()
 
 
 # --- training --------------------------------------------------------------------------------
@@ -313,7 +297,7 @@ def _sha256(array: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(array, dtype=np.float64).tobytes()).hexdigest()
 
 
-def to_policy(checkpoint: Checkpoint, env_name: str, kind: str, metadata: dict) -> LinearPolicy:
+def checkpoint_policy(checkpoint: Checkpoint, env_name: str, kind: str, metadata: dict) -> LinearPolicy:
     return LinearPolicy(checkpoint.weights, checkpoint.obs_mean, checkpoint.obs_std,
                         -np.ones(checkpoint.weights.shape[0]), np.ones(checkpoint.weights.shape[0]),
                         name=f"{env_name}-{kind}", metadata=metadata)
@@ -410,68 +394,3 @@ def replay_policies(record_path) -> list[tuple[int, int, LinearPolicy, int]]:
                                   np.ones(act_dim), name=f"ars-iter{iteration}-{index}")
             rollouts.append((iteration, index, policy, int(env_seeds[iteration][index])))
     return rollouts
-
-
-def default_state_dir() -> Path:
-    """Where resumable training state lives (outside assets/, so it never ships in the wheel)."""
-    from envsuite import paths
-
-    return paths.data_dir().parent / "training"
-
-
-def train_and_save(env_name: str, out_dir, *, seed: int = 0, workers: int = 2, state_dir=None, log=print) -> dict:
-    """Train (resuming from `state_dir` if a run was interrupted), evaluate (100 episodes each),
-    pick the medium checkpoint and write the assets."""
-    config = ARS_CONFIGS[env_name]
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    state_dir = Path(state_dir) if state_dir is not None else default_state_dir()
-    state_dir.mkdir(parents=True, exist_ok=True)
-    run = train(env_name, seed=seed, workers=workers, state_path=state_dir / f"{env_name}_seed{seed}_ars_state.npz", log=log)
-    best = max(run.checkpoints, key=lambda c: c.eval_return)
-    common = {"env_id": config.env_id, "trainer": "ARS V2-t", "ars_config": asdict(config), "seed": seed,
-              "workers": workers, "total_env_steps": run.env_steps, "total_wall_seconds": round(run.wall_seconds, 1)}
-    expert_meta = dict(common, iteration=best.iteration, env_steps=best.env_steps,
-                       wall_seconds=round(best.wall_seconds, 1))
-    expert = to_policy(best, env_name, "expert", expert_meta)
-    expert_returns, _ = evaluate_policy(expert, config.env_id, 100, workers)
-    expert.metadata["eval_100_mean_return"] = float(expert_returns.mean())
-    expert.metadata["eval_100_std_return"] = float(expert_returns.std())
-    log(f"{env_name} expert: iteration {best.iteration}, 100-episode mean return {expert_returns.mean():.1f}")
-
-    # Medium: try checkpoints by closeness to a third of the expert; keep the first whose
-    # 100-episode return lies in 25-45 % of the expert's.
-    target = expert_returns.mean() / 3.0
-    medium, medium_returns = None, None
-    for candidate in sorted(run.checkpoints, key=lambda c: (abs(c.eval_return - target), c.iteration))[:8]:
-        policy = to_policy(candidate, env_name, "medium", dict(common, iteration=candidate.iteration,
-                                                               env_steps=candidate.env_steps))
-        returns, _ = evaluate_policy(policy, config.env_id, 100, workers)
-        fraction = returns.mean() / expert_returns.mean()
-        log(f"{env_name} medium candidate iteration {candidate.iteration}: {returns.mean():.1f} ({fraction:.0%} of expert)")
-        if 0.25 <= fraction <= 0.45:
-            medium, medium_returns = policy, returns
-            medium_checkpoint = candidate
-            break
-    if medium is None:
-        raise RuntimeError(f"{env_name}: no checkpoint had 25-45 % of the expert's return; train with another seed")
-    medium.metadata["eval_100_mean_return"] = float(medium_returns.mean())
-    medium.metadata["eval_100_std_return"] = float(medium_returns.std())
-
-    random_returns, _ = evaluate_random(config.env_id, 100)
-    expert.save(out_dir / f"{env_name}_expert.npz")
-    medium.save(out_dir / f"{env_name}_medium.npz")
-    save_training_record(run, medium_checkpoint, out_dir / f"{env_name}_training_record.npz")
-    scores_path = out_dir / "reference_scores.json"
-    scores = json.loads(scores_path.read_text()) if scores_path.exists() else {}
-    scores[env_name] = {
-        "random": float(random_returns.mean()),
-        "medium": float(medium_returns.mean()),
-        "expert": float(expert_returns.mean()),
-        "episodes": 100,
-        "eval_seeds": f"{EVAL_SEED_BASE}..{EVAL_SEED_BASE + 99}",
-    }
-    scores_path.write_text(json.dumps(scores, indent=2, sort_keys=True) + "\n")
-    log(f"{env_name}: random {random_returns.mean():.1f}, medium {medium_returns.mean():.1f}, "
-        f"expert {expert_returns.mean():.1f}; {run.env_steps} env steps, {run.wall_seconds:.0f} s")
-    return scores[env_name]

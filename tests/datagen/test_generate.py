@@ -105,7 +105,7 @@ def test_episode_replays_exactly_from_its_seed_with_gymnasium(tmp_path, hopper_a
 def test_medium_replay_reproduces_the_training_returns(hopper_assets):
     import gymnasium
 
-    from envsuite.locomotion.ars import replay_policies
+    from envsuite.locomotion.experts import replay_policies
     from envsuite.policies.rollout import rollout_batch
 
     record_path = envsuite.paths.asset_path("locomotion", "hopper_training_record.npz")
