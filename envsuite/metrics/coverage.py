@@ -67,16 +67,27 @@ _FLOAT64_ELEMENTS = 64
 _PARALLEL_MIN_ELEMENTS = 1 << 18
 
 
-@numba.njit(inline="always")
+@numba.njit(cache=True)  # not numba-inlined: inside a prange reduction that trips a numba parfor bug
 def _digitize_row(values, low, high, bins, row, bin_indices):
+    """Bins of one row; returns the number of NaN values met (they get bin 0; the wrapper raises).
+
+    `values` may be float32 or float64: each element is widened to float64 on load, exactly as
+    numpy's astype(float64) would, so no float64 copy of a float32 dataset is ever made.
+    """
     top_bin = bins - 1
+    nan_count = 0
     for col in range(values.shape[1]):
+        value = np.float64(values[row, col])
+        if value != value:
+            nan_count += 1
+            bin_indices[row, col] = 0
+            continue
         width = high[col] - low[col]
         if width == 0.0:
             bin_indices[row, col] = 0
             continue
         # Same operation order as the documented formula, so results match numpy bit for bit.
-        position = (values[row, col] - low[col]) / width * bins
+        position = (value - low[col]) / width * bins
         # Clip while still a float: casting inf or a huge value to an integer is undefined.
         if position < 1.0:
             bin_indices[row, col] = 0
@@ -84,22 +95,26 @@ def _digitize_row(values, low, high, bins, row, bin_indices):
             bin_indices[row, col] = top_bin
         else:
             bin_indices[row, col] = np.int32(np.floor(position))
+    return nan_count
 
 
 @numba.njit(cache=True)
 def _digitize_serial(values, low, high, bins):
     bin_indices = np.empty(values.shape, dtype=np.int32)
+    nan_count = 0
     for row in range(values.shape[0]):
-        _digitize_row(values, low, high, bins, row, bin_indices)
-    return bin_indices
+        nan_count += _digitize_row(values, low, high, bins, row, bin_indices)
+    return bin_indices, nan_count
 
 
 @numba.njit(cache=True, parallel=True)
 def _digitize_parallel(values, low, high, bins):
     bin_indices = np.empty(values.shape, dtype=np.int32)
+    nan_count = 0
     for row in numba.prange(values.shape[0]):
-        _digitize_row(values, low, high, bins, row, bin_indices)
-    return bin_indices
+        row_nans = _digitize_row(values, low, high, bins, row, bin_indices)
+        nan_count += row_nans
+    return bin_indices, nan_count
 
 
 @numba.njit(inline="always")
@@ -265,7 +280,9 @@ def digitize(values, low, high, bins: int) -> np.ndarray:
             f"values must be a 2-D array (N, D), got shape {value_rows.shape}; reshape a 1-D array with "
             "values[:, None]."
         )
-    value_rows = _as_float64_rows("values", value_rows)
+    if value_rows.dtype not in (np.float32, np.float64):  # float32 and float64 go to the kernel as they are
+        value_rows = _as_float64_rows("values", value_rows)
+    value_rows = np.ascontiguousarray(value_rows)
     n_cols = value_rows.shape[1]
     low_limits = np.ascontiguousarray(np.asarray(low, dtype=np.float64).reshape(-1))
     high_limits = np.ascontiguousarray(np.asarray(high, dtype=np.float64).reshape(-1))
@@ -285,12 +302,12 @@ def digitize(values, low, high, bins: int) -> np.ndarray:
         col = int(np.flatnonzero(~np.isfinite(widths))[0])
         raise ValueError(f"high - low overflows float64 in column {col}; rescale that column before digitising.")
     bin_count = _as_bin_count(bins)
-    nan_mask = np.isnan(value_rows)
-    if nan_mask.any():
-        bad = tuple(int(i) for i in np.argwhere(nan_mask)[0])
-        raise ValueError(f"values must not contain NaN (it has no bin), but values[{bad[0]}, {bad[1]}] is NaN.")
     digitize_rows = _digitize_parallel if value_rows.size >= _PARALLEL_MIN_ELEMENTS else _digitize_serial
-    return digitize_rows(value_rows, low_limits, high_limits, bin_count)
+    bin_indices, nan_count = digitize_rows(value_rows, low_limits, high_limits, bin_count)
+    if nan_count:
+        bad = tuple(int(i) for i in np.argwhere(np.isnan(value_rows))[0])
+        raise ValueError(f"values must not contain NaN (it has no bin), but values[{bad[0]}, {bad[1]}] is NaN.")
+    return bin_indices
 
 
 def _as_bin_count(bins) -> int:

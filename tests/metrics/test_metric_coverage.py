@@ -122,6 +122,10 @@ def test_digitize_edges_signed_zero_and_limits():
     np.testing.assert_array_equal(result, [0, 0, 3, 3, 0, 3])
     float32_values = np.array([[-0.0], [0.0]], dtype=np.float32)
     np.testing.assert_array_equal(digitize(float32_values, [-1.0], [1.0], 20), [[10], [10]])
+    # float32 input goes to the kernel unconverted; the result equals digitising its float64 copy
+    float32_grid = np.random.default_rng(4).normal(size=(500, 3)).astype(np.float32)
+    np.testing.assert_array_equal(digitize(float32_grid, [-1.5] * 3, [1.3] * 3, 7),
+                                  digitize_oracle(float32_grid.astype(np.float64), np.full(3, -1.5), np.full(3, 1.3), 7))
 
 
 @pytest.mark.parametrize(
@@ -249,7 +253,13 @@ def test_serial_and_parallel_kernels_agree():
     rng = np.random.default_rng(15)
     values = rng.normal(size=(3000, 5))
     low, high = values.min(axis=0), values.max(axis=0)
-    np.testing.assert_array_equal(_digitize_serial(values, low, high, 9), _digitize_parallel(values, low, high, 9))
+    for typed in (values, values.astype(np.float32)):
+        serial, serial_nans = _digitize_serial(typed, low, high, 9)
+        parallel, parallel_nans = _digitize_parallel(typed, low, high, 9)
+        np.testing.assert_array_equal(serial, parallel)
+        assert serial_nans == parallel_nans == 0
+    values[7, 2] = values[2999, 0] = np.nan
+    assert _digitize_serial(values, low, high, 9)[1] == _digitize_parallel(values, low, high, 9)[1] == 2
     for rows in (values, values.astype(np.float32), rng.integers(-5, 5, size=(3000, 3))):
         row_bits, element_kind = _row_bits(rows)
         np.testing.assert_array_equal(
