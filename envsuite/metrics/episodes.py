@@ -54,7 +54,7 @@ def _episode_returns_kernel(rewards, starts, lengths):
     for episode in range(starts.shape[0]):
         total = 0.0
         for step in range(starts[episode], starts[episode] + lengths[episode]):
-            total += rewards[step]
+            total += np.float64(rewards[step])
         returns[episode] = total
     return returns
 
@@ -93,7 +93,12 @@ def episode_returns(rewards, starts, lengths) -> np.ndarray:
         float64 array of shape (E,): `returns[e] = sum(rewards[starts[e] : starts[e] + lengths[e]])`.
         NaN rewards propagate into the return of their episode.
     """
-    reward_values = as_1d_float64("rewards", rewards)
+    reward_values = np.asarray(rewards)
+    if reward_values.ndim == 1 and reward_values.dtype in (np.float32, np.float64):
+        # The kernel widens each float32 reward to float64 as it adds: no float64 copy of the rewards.
+        reward_values = np.ascontiguousarray(reward_values)
+    else:
+        reward_values = as_1d_float64("rewards", rewards)
     start_indices = as_1d_int64("starts", starts)
     episode_lengths = as_1d_int64("lengths", lengths)
     if start_indices.shape != episode_lengths.shape:
