@@ -12,7 +12,6 @@ from datagen import runner as runner_module
 from datagen.generate import generate
 from datagen.recipes import Recipe, env_episode_seed, load_recipe
 from envsuite.data import load_dataset, verify_dataset
-from envsuite.policies import LinearPolicy
 
 
 def _hash(path):
@@ -83,12 +82,20 @@ def test_rerun_after_a_crash_completes_with_the_identical_hash(tmp_path, monkeyp
     assert not shard_dir.exists()
 
 
-def test_episode_replays_exactly_from_its_seed_with_gymnasium(tmp_path, hopper_assets):
-    recipe = small("locomotion/hopper-expert-v0", 1200, episodes_per_shard=2)
-    recipe = dataclasses.replace(recipe, policies=({"kind": "linear", "asset": "locomotion/hopper_expert.npz"},))
+# (env, policy kind of its committed expert, gymnasium's own env as the oracle)
+TRAINED_ENVS = [("hopper", "linear", "Hopper-v5"), ("walker2d", "mlp", "Walker2d-v5")]
+
+
+@pytest.mark.parametrize("env_name, kind, oracle_id", TRAINED_ENVS)
+def test_episode_replays_exactly_from_its_seed_with_gymnasium(tmp_path, env_name, kind, oracle_id):
+    from envsuite.locomotion.experts import load_policy
+
+    asset = f"locomotion/{env_name}_expert.npz"
+    recipe = small(f"locomotion/{env_name}-expert-v0", 1200, episodes_per_shard=2)
+    recipe = dataclasses.replace(recipe, policies=({"kind": kind, "asset": asset},))
     path = generate(recipe, "small", out=tmp_path, progress=False)
-    policy = LinearPolicy.load(envsuite.paths.asset_path("locomotion", "hopper_expert.npz"))
-    oracle = gymnasium.make("Hopper-v5")
+    policy = load_policy(envsuite.paths.asset_path(*asset.split("/")))
+    oracle = gymnasium.make(oracle_id)
     with load_dataset(path, in_memory=True) as dataset:
         episode = dataset.episode(1)
         assert episode.seed == env_episode_seed(recipe.seed, 1)
@@ -102,30 +109,25 @@ def test_episode_replays_exactly_from_its_seed_with_gymnasium(tmp_path, hopper_a
         np.testing.assert_array_equal(episode.final_observation, obs.astype(np.float32))
 
 
-def test_medium_replay_reproduces_the_training_returns(hopper_assets):
-    import gymnasium
-
-    from envsuite.locomotion.experts import replay_policies
+@pytest.mark.parametrize("env_name", [env_name for env_name, _, _ in TRAINED_ENVS])
+def test_medium_replay_reproduces_the_training_returns(env_name):
+    from envsuite.locomotion.experts import env_id, record_rollout_lengths, replay_policies
     from envsuite.policies.rollout import rollout_batch
 
-    record_path = envsuite.paths.asset_path("locomotion", "hopper_training_record.npz")
+    record_path = envsuite.paths.asset_path("locomotion", f"{env_name}_training_record.npz")
     with np.load(record_path) as record:
-        if "returns" not in record.files:
-            pytest.skip("this training record predates recorded returns")
-        recorded = record["returns"]
+        recorded = record["returns"].reshape(-1)  # in training order (ARS stores it per iteration)
     rollouts = replay_policies(record_path)
-    per_iteration = recorded.shape[1]
-    assert len(rollouts) == recorded.size
-    chosen = rollouts[:per_iteration] + rollouts[-per_iteration:]  # the first and the last iteration
-    envs = [gymnasium.make("envsuite/Hopper-v0") for _ in chosen]
-    policies = [policy for _, _, policy, _ in chosen]
+    assert len(rollouts) == len(recorded) == len(record_rollout_lengths(record_path))
+    chosen = list(range(6)) + list(range(len(rollouts) - 6, len(rollouts)))  # the start and the end of training
+    envs = [gymnasium.make(env_id(env_name)) for _ in chosen]
+    policies = [rollouts[i][2] for i in chosen]
 
     def act(observations, rows):
         return np.stack([policies[row](observations[i : i + 1], np.random.default_rng(0))[0] for i, row in enumerate(rows)])
 
-    returns, _, _ = rollout_batch(envs, [seed for _, _, _, seed in chosen], act, record=False)
-    expected = np.concatenate([recorded[0], recorded[-1]])
-    np.testing.assert_allclose(returns, expected, rtol=0, atol=1e-9)
+    returns, _, _ = rollout_batch(envs, [rollouts[i][3] for i in chosen], act, record=False)
+    np.testing.assert_allclose(returns, recorded[chosen], rtol=0, atol=1e-9)
 
 
 def test_missing_dataset_error_prints_the_generate_command(tmp_path, monkeypatch):
