@@ -85,3 +85,64 @@ def test_mixture_picks_policies_with_the_given_weights():
     np.testing.assert_array_equal(actions[:, 0], np.where(chosen == 1, 0.5, -0.5).astype(np.float32))
     with pytest.raises(ValueError, match="non-negative"):
         Mixture([Constant(0.0)], [-1.0])
+
+
+def _mlp(rng, obs_dim=5, hidden=7, act_dim=3, **kwargs):
+    from envsuite.policies.mlp import MLPPolicy
+
+    layers = [(rng.standard_normal((hidden, obs_dim)), rng.standard_normal(hidden)),
+              (rng.standard_normal((act_dim, hidden)), rng.standard_normal(act_dim))]
+    return MLPPolicy(layers, rng.standard_normal(obs_dim), rng.uniform(0.5, 2.0, obs_dim), -np.ones(act_dim),
+                     np.ones(act_dim), obs_clip=1.5, **kwargs)
+
+
+def test_mlp_policy_formula_and_npz_round_trip(tmp_path):
+    from envsuite.policies.mlp import MLPPolicy
+
+    rng = np.random.default_rng(0)
+    policy = _mlp(rng, metadata={"trained": "test"})
+    obs = rng.standard_normal((6, 5)) * 3
+    (w0, b0), (w1, b1) = policy.layers
+    x = np.clip((obs - policy.obs_mean) / policy.obs_std, -1.5, 1.5)
+    expected = np.clip(np.maximum(x @ w0.T + b0, 0) @ w1.T + b1, -1, 1).astype(np.float32)
+    np.testing.assert_allclose(policy(obs, rng), expected, rtol=1e-6, atol=1e-6)
+    loaded = MLPPolicy.load(policy.save(tmp_path / "mlp.npz"))
+    np.testing.assert_array_equal(loaded(obs, rng), policy(obs, rng))
+    assert loaded.metadata == {"trained": "test"}
+    with pytest.raises(ValueError, match="not an MLPPolicy file"):
+        MLPPolicy.load(LinearPolicy(np.zeros((3, 5)), np.zeros(5), np.ones(5), -np.ones(3), np.ones(3)).save(tmp_path / "lin.npz"))
+
+
+def test_mlp_policy_rows_do_not_depend_on_the_batch():
+    rng = np.random.default_rng(1)
+    policy = _mlp(rng, obs_dim=17, hidden=64, act_dim=6)
+    obs = rng.standard_normal((40, 17))
+    batched = policy(obs, rng)
+    one_by_one = np.concatenate([policy(obs[i : i + 1], rng) for i in range(40)])
+    np.testing.assert_array_equal(batched, one_by_one)
+
+
+def test_mlp_policy_with_a_noise_seed_uses_its_own_stream():
+    rng = np.random.default_rng(2)
+    obs = rng.standard_normal((1, 5))
+    first = _mlp(np.random.default_rng(3), log_std=np.full(3, -1.0), noise_seed=[7, 0])
+    second = _mlp(np.random.default_rng(3), log_std=np.full(3, -1.0), noise_seed=[7, 0])
+    # the rng argument is ignored: the same noise seed gives the same actions whatever rng is passed
+    np.testing.assert_array_equal(first(obs, np.random.default_rng(10)), second(obs, np.random.default_rng(99)))
+    deterministic = _mlp(np.random.default_rng(3))
+    third = _mlp(np.random.default_rng(3), log_std=np.full(3, -1.0), noise_seed=[7, 0])
+    noise = np.random.default_rng([7, 0]).standard_normal((1, 3))
+    np.testing.assert_array_equal(third.sample_unclipped(obs), deterministic.mean_actions(obs) + np.exp(-1.0) * noise)
+    with pytest.raises(ValueError, match="noise_seed needs log_std"):
+        _mlp(np.random.default_rng(3), noise_seed=1)
+
+
+def test_mlp_policy_rejects_bad_shapes():
+    from envsuite.policies.mlp import MLPPolicy
+
+    rng = np.random.default_rng(4)
+    with pytest.raises(ValueError, match="layer 1 takes 4 inputs but layer 0 gives 7"):
+        MLPPolicy([(np.zeros((7, 5)), np.zeros(7)), (np.zeros((3, 4)), np.zeros(3))], np.zeros(5), np.ones(5),
+                  -np.ones(3), np.ones(3))
+    with pytest.raises(ValueError, match=r"expected observations of shape \(batch, 5\)"):
+        _mlp(rng)(np.zeros((2, 4)), rng)
