@@ -93,8 +93,10 @@ def rollout_batch(
     observations = stepper.reset(live, seeds)
     returns = np.zeros(count, dtype=np.float64)
     lengths = np.zeros(count, dtype=np.int64)
-    steps: list[list[tuple]] = [[] for _ in range(count)]
-    trajectories: list[Trajectory | None] = [None] * count
+    # Recording keeps each step's whole batch (no per-row Python work per step); the episodes are
+    # cut out of it once at the end.
+    history: list[tuple] = []
+    final_observations: list[Any] = [None] * count
     while len(live):
         actions = act(observations, live)
         next_observations, rewards, terminated, truncated = stepper.step(live, actions)
@@ -102,15 +104,52 @@ def rollout_batch(
         lengths[live] += 1
         done = terminated | truncated
         if record:
-            for position, row in enumerate(live):
-                steps[row].append((_row(observations, position), actions[position], rewards[position],
-                                   terminated[position], truncated[position]))
-                if done[position]:
-                    trajectories[row] = _to_trajectory(steps[row], _row(next_observations, position), seeds[row])
-                    steps[row] = []
+            history.append((live, observations, actions, rewards, terminated, truncated))
+            for position in np.flatnonzero(done):
+                final_observations[live[position]] = _row(next_observations, position)
         keep = ~done
         live, observations = live[keep], _take_rows(next_observations, keep)
-    return returns, lengths, (trajectories if record else None)
+    if not record:
+        return returns, lengths, None
+    return returns, lengths, _trajectories(history, final_observations, lengths, seeds)
+
+
+def _trajectories(history: list[tuple], final_observations: list, lengths: np.ndarray, seeds: list[int]) -> list[Trajectory]:
+    """Split the recorded step batches into one Trajectory per row (rows leave but never rejoin a batch)."""
+    rows = np.concatenate([step[0] for step in history])
+    order = np.argsort(rows, kind="stable")  # grouped by row, in time order within each row
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+
+    def gather(index):
+        return _concatenate([step[index] for step in history], order)
+
+    observations, actions = gather(1), gather(2)
+    rewards = np.concatenate([np.asarray(step[3], dtype=np.float64) for step in history])[order]
+    terminated = np.concatenate([np.asarray(step[4], dtype=bool) for step in history])[order]
+    truncated = np.concatenate([np.asarray(step[5], dtype=bool) for step in history])[order]
+    trajectories = []
+    for row, (start, end) in enumerate(zip(starts, ends)):
+        terminals = terminated[start:end]
+        trajectories.append(Trajectory(
+            observations=map_structure(lambda leaf: leaf[start:end], observations),
+            actions=map_structure(lambda leaf: leaf[start:end], actions),
+            rewards=rewards[start:end],
+            terminals=terminals,
+            # An episode that is both terminated and truncated at its last step is a true termination.
+            timeouts=truncated[start:end] & ~terminals,
+            final_observation=final_observations[row],
+            seed=seeds[row],
+        ))
+    return trajectories
+
+
+def _concatenate(batches: list, order: np.ndarray) -> Any:
+    """Concatenate per-step batches (arrays or nested dicts of arrays) along the batch axis, then reorder."""
+    first = batches[0]
+    if isinstance(first, dict):
+        return {key: _concatenate([batch[key] for batch in batches], order) for key in first}
+    return np.concatenate([np.asarray(batch) for batch in batches])[order]
 
 
 def _row(observations, position):
@@ -119,19 +158,3 @@ def _row(observations, position):
 
 def _take_rows(observations, mask):
     return map_structure(lambda leaf: leaf[mask], observations)
-
-
-def _to_trajectory(steps: list[tuple], final_observation, seed: int) -> Trajectory:
-    observations, actions, rewards, terminals, timeouts = zip(*steps)
-    terminals = np.asarray(terminals, dtype=bool)
-    # An episode that is both terminated and truncated at its last step is a true termination.
-    timeouts = np.asarray(timeouts, dtype=bool) & ~terminals
-    return Trajectory(
-        observations=stack(list(observations)),
-        actions=stack(list(actions)),
-        rewards=np.asarray(rewards, dtype=np.float64),
-        terminals=terminals,
-        timeouts=timeouts,
-        final_observation=final_observation,
-        seed=seed,
-    )
