@@ -12,6 +12,7 @@ and writes the dataset again; nothing ever appears half-written at the final pat
 
 from __future__ import annotations
 
+import collections
 import json
 import multiprocessing
 import os
@@ -197,27 +198,43 @@ class LocalRunner:
         return len(list(self.shard_dir.glob("shard_*.npz")))
 
     def episodes(self):
-        """Every (policy index, trajectory) in episode order, computing missing shards in waves."""
-        shard = 0
+        """Every (policy index, trajectory) in episode order, computing missing shards ahead.
+
+        With several workers, up to 2 shards per worker are in flight while this process hands
+        finished shards to the writer in order, so workers never wait for the writer (or for the
+        slowest shard of a wave). Shards already on disk (an interrupted run) are not recomputed.
+        """
         plan_limit = self._plan_shard_limit()
+        pending: collections.deque = collections.deque()
+        next_shard = 0
+        finished = False
+        lookahead = 1 if self.workers == 1 else 2 * self.workers  # in this process: compute only what is consumed
         try:
-            while plan_limit is None or shard < plan_limit:
-                wave = list(range(shard, shard + self.workers))
-                if plan_limit is not None:
-                    wave = [s for s in wave if s < plan_limit]
-                missing = [s for s in wave if not self.shard_path(s).exists()]
-                if missing:
-                    tasks = [(self.recipe, s, str(self.shard_path(s))) for s in missing]
-                    if self.workers == 1:
-                        for task in tasks:
-                            _compute_shard_file(task)
-                    else:
-                        self._get_pool().map(_compute_shard_file, tasks)
-                for s in wave:
-                    yield from load_shard(self.shard_path(s))
-                shard += len(wave)
+            while True:
+                while len(pending) < lookahead and (plan_limit is None or next_shard < plan_limit):
+                    pending.append((next_shard, self._start_shard(next_shard)))
+                    next_shard += 1
+                if not pending:
+                    break
+                shard, result = pending.popleft()
+                if result is not None:
+                    result.get()  # re-raises a worker's exception here
+                yield from load_shard(self.shard_path(shard))
+            finished = True
         finally:
-            self.close()
+            # Stopped early (size budget reached, or an error): shards still in flight are not needed.
+            self.close(terminate=not finished and bool(pending))
+
+    def _start_shard(self, shard: int):
+        """None if the shard is on disk (or was just computed in this process), else its AsyncResult."""
+        path = self.shard_path(shard)
+        if path.exists():
+            return None
+        task = (self.recipe, shard, str(path))
+        if self.workers == 1:
+            _compute_shard_file(task)
+            return None
+        return self._get_pool().apply_async(_compute_shard_file, (task,))
 
     def _plan_shard_limit(self):
         plan = _worker_setup(self.recipe)["plan"]
@@ -230,9 +247,14 @@ class LocalRunner:
             self._pool = multiprocessing.get_context("spawn").Pool(self.workers)
         return self._pool
 
-    def close(self):
+    def close(self, terminate: bool = False):
+        """Stop the worker pool; `terminate` kills shards in flight (their files are atomic: at most a
+        stray .tmp remains, which the next run's shard-directory preparation removes)."""
         if self._pool is not None:
-            self._pool.close()
+            if terminate:
+                self._pool.terminate()
+            else:
+                self._pool.close()
             self._pool.join()
             self._pool = None
 
