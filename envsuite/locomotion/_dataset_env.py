@@ -11,6 +11,7 @@ from __future__ import annotations
 from gymnasium import utils
 
 from envsuite.common import DatasetEnvMixin, validate_box_action
+from envsuite.locomotion._mujoco_warnings import gymnasium_model_loading
 
 
 class LocomotionEnvMixin(DatasetEnvMixin):
@@ -18,7 +19,8 @@ class LocomotionEnvMixin(DatasetEnvMixin):
 
 
     def __init__(self, *args, dataset_id=None, ref_min_score=None, ref_max_score=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        with gymnasium_model_loading():
+            super().__init__(*args, **kwargs)
         self._init_dataset(dataset_id, ref_min_score, ref_max_score)
         # "human" is left out of the render modes: it needs a display (a GLFW window), which
         # servers and CI lack, and check_env opens every declared mode. For a window, wrap an

@@ -1,6 +1,8 @@
 """Augmented Random Search (ARS V2-t, Mania et al. 2018) for the locomotion behaviour policies.
 
-Where it sits: the locomotion family's expert trainer, run by `envsuite-datagen train-policy <env>`.
+Where it sits: the locomotion family's expert trainer for Hopper, HalfCheetah and Ant, run by
+`envsuite-datagen train-policy <env>` through envsuite/locomotion/experts.py (Walker2d uses PPO,
+envsuite/locomotion/ppo.py).
 It writes to assets/locomotion/ (committed):
   <env>_expert.npz           linear policy (envsuite.policies.LinearPolicy) + training metadata
   <env>_medium.npz           the checkpoint whose return is closest to a third of the expert's
@@ -53,7 +55,6 @@ class ARSConfig:
 ARS_CONFIGS = {
     "hopper": ARSConfig("envsuite/Hopper-v0", 0.01, 8, 4, 0.025, 1.0, 3300.0, 1500),
     "halfcheetah": ARSConfig("envsuite/HalfCheetah-v0", 0.02, 32, 4, 0.03, 0.0, 4400.0, 1500),
-    "walker2d": ARSConfig("envsuite/Walker2d-v0", 0.03, 40, 30, 0.025, 1.0, 3400.0, 2000),
     "ant": ARSConfig("envsuite/Ant-v0", 0.015, 60, 20, 0.025, 1.0, 2900.0, 2000),
 }
 CONFIGS = ARS_CONFIGS  # the trainer-module interface of envsuite.locomotion.experts

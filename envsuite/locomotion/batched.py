@@ -30,6 +30,7 @@ from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
 from envsuite.common import validate_box_action
+from envsuite.locomotion._mujoco_warnings import gymnasium_model_loading
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,8 @@ class LocomotionBatch:
         if num_envs < 1:
             raise ValueError(f"num_envs must be >= 1, got {num_envs}")
         self.name, self.spec, self.num_envs = name, SPECS[name], num_envs
-        self.model = mujoco.MjModel.from_xml_path(expand_model_path(self.spec.xml_file))
+        with gymnasium_model_loading():
+            self.model = mujoco.MjModel.from_xml_path(expand_model_path(self.spec.xml_file))
         self.datas = [mujoco.MjData(self.model) for _ in range(num_envs)]
         self.init_qpos = self.datas[0].qpos.copy()
         self.init_qvel = self.datas[0].qvel.copy()

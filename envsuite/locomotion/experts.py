@@ -1,8 +1,8 @@
 """The locomotion behaviour policies: which trainer makes each env's expert, and what is saved.
 
 Where it sits: `envsuite-datagen train-policy ENV` and `evaluate-policy` call this module; the
-trainers are envsuite/locomotion/ars.py (linear policies: Hopper, HalfCheetah) and
-envsuite/locomotion/ppo.py (MLP policies: Walker2d, Ant, for which linear ARS was too slow here).
+trainers are envsuite/locomotion/ars.py (linear policies: Hopper, HalfCheetah, Ant) and
+envsuite/locomotion/ppo.py (an MLP policy: Walker2d, for which linear ARS was too slow here).
 Datagen's replay recipes (medium-replay) read training records through `replay_policies`.
 
 Each trainer module provides CONFIGS (env name -> config with env_id), train(env_name, seed=,

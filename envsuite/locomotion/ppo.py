@@ -1,10 +1,10 @@
-"""Proximal Policy Optimisation (PPO, Schulman et al. 2017) for the Walker2d and Ant behaviour policies.
+"""Proximal Policy Optimisation (PPO, Schulman et al. 2017) for the Walker2d behaviour policies.
 
 Where it sits: the locomotion family's second expert trainer, run by `envsuite-datagen train-policy
-walker2d|ant` (ARS, envsuite/locomotion/ars.py, trains Hopper and HalfCheetah). Linear ARS policies
-learned Walker2d-v5 and Ant-v5 too slowly here: the physics runs at about 7,000 env steps/s on two
-cores and ARS's Walker2d reached only 1,090 after 24M steps (notes in the issue). PPO reaches the
-bars in a few million steps. It writes to assets/locomotion/ (committed):
+walker2d` (envsuite/locomotion/experts.py picks it; ARS, envsuite/locomotion/ars.py, trains Hopper,
+HalfCheetah and Ant). A linear ARS policy learned Walker2d-v5 too slowly here: the physics runs at
+about 7,000 env steps/s on two cores and ARS reached only 1,090 after 24M steps; PPO passed 3,700
+in 0.67M steps. It writes to assets/locomotion/ (committed):
   <env>_expert.npz           envsuite.policies.MLPPolicy (deterministic mean action)
   <env>_medium.npz           the checkpoint whose return is closest to a third of the expert's
   <env>_training_record.npz  every training iteration up to the medium checkpoint: the policy, its
@@ -73,7 +73,6 @@ class PPOConfig:
 # 100-episode evaluation clears them.
 PPO_CONFIGS = {
     "walker2d": PPOConfig("envsuite/Walker2d-v0", 4_000_000, 3400.0),
-    "ant": PPOConfig("envsuite/Ant-v0", 5_000_000, 2900.0),
 }
 CONFIGS = PPO_CONFIGS  # the trainer-module interface of envsuite.locomotion.experts
 TRAINER = "PPO (Schulman et al. 2017), 64x64 ReLU MLP policy"

@@ -7,7 +7,7 @@
     action = clip(mean + exp(log_std) * N(0, 1), action_low, action_high)     with a noise seed
 
 Where it sits: a behaviour policy (envsuite.policies protocol) next to LinearPolicy. The
-Walker2d and Ant experts and medium checkpoints in assets/locomotion/ are of this kind (trained by
+Walker2d expert and medium checkpoint in assets/locomotion/ are of this kind (trained by
 envsuite.locomotion.ppo), and the PPO training record replays its rollouts through it.
 
 Why ReLU and row-wise products: every operation is an IEEE add, multiply or max in a fixed order

@@ -83,7 +83,8 @@ def test_rerun_after_a_crash_completes_with_the_identical_hash(tmp_path, monkeyp
 
 
 # (env, policy kind of its committed expert, gymnasium's own env as the oracle)
-TRAINED_ENVS = [("hopper", "linear", "Hopper-v5"), ("walker2d", "mlp", "Walker2d-v5")]
+TRAINED_ENVS = [("hopper", "linear", "Hopper-v5"), ("halfcheetah", "linear", "HalfCheetah-v5"),
+                ("walker2d", "mlp", "Walker2d-v5"), ("ant", "linear", "Ant-v5")]
 
 
 @pytest.mark.parametrize("env_name, kind, oracle_id", TRAINED_ENVS)

@@ -125,3 +125,15 @@ def test_check_env_with_render_modes():
     env = gymnasium.make("envsuite/Hopper-v0", render_mode="rgb_array")
     check_env(env.unwrapped)  # also opens every declared render mode
     env.close()
+
+
+def test_loading_halfcheetah_prints_no_settotalmass_deprecation(capfd):
+    import gymnasium
+
+    from envsuite.locomotion.batched import LocomotionBatch
+
+    gymnasium.make("HalfCheetah-v5")  # gymnasium's own env: MuJoCo prints the message
+    assert "settotalmass" in "".join(capfd.readouterr())
+    gymnasium.make("envsuite/HalfCheetah-v0")
+    LocomotionBatch("halfcheetah", 2)
+    assert "settotalmass" not in "".join(capfd.readouterr())
