@@ -24,7 +24,7 @@ import numpy as np
 
 from datagen.recipes import Recipe, shard_rng
 from envsuite.data.nested import map_structure
-from envsuite.policies.rollout import Trajectory, rollout_batch
+from envsuite.policies.rollout import Trajectory, concatenate, rollout_batch, stack
 
 ProgressFn = Callable[[int], None]
 
@@ -95,23 +95,32 @@ def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajector
 # --- shard files -----------------------------------------------------------------------------
 
 
+SHARD_FORMAT = 2  # 2: episodes concatenated per shard; shards of another format are recomputed
+
+
 def shard_dir_for(final_path: Path) -> Path:
     return final_path.parent / f".{final_path.stem}.shards"
 
 
 def save_shard(path: Path, episodes: list[tuple[int, Trajectory]]) -> None:
-    """Write a shard atomically: temp file, fsync, rename."""
-    arrays: dict[str, np.ndarray] = {"episode_count": np.int64(len(episodes))}
-    for e, (policy_index, trajectory) in enumerate(episodes):
-        prefix = f"e{e}/"
-        _flatten_into(arrays, prefix + "observations", trajectory.observations)
-        _flatten_into(arrays, prefix + "actions", trajectory.actions)
-        _flatten_into(arrays, prefix + "final_observation", trajectory.final_observation)
-        arrays[prefix + "rewards"] = trajectory.rewards
-        arrays[prefix + "terminals"] = trajectory.terminals
-        arrays[prefix + "timeouts"] = trajectory.timeouts
-        arrays[prefix + "seed"] = np.int64(trajectory.seed)
-        arrays[prefix + "policy"] = np.int64(policy_index)
+    """Write a shard atomically (temp file, fsync, rename): its episodes concatenated along time.
+
+    A few arrays per shard rather than several per episode: a shard of 100+ short episodes would
+    otherwise be 1,000 npz members, and reading those back dominated generation time.
+    """
+    arrays: dict[str, np.ndarray] = {
+        "lengths": np.array([len(trajectory) for _, trajectory in episodes], dtype=np.int64),
+        "seeds": np.array([trajectory.seed for _, trajectory in episodes], dtype=np.int64),
+        "policies": np.array([policy_index for policy_index, _ in episodes], dtype=np.int64),
+    }
+    if episodes:
+        trajectories = [trajectory for _, trajectory in episodes]
+        _flatten_into(arrays, "observations", concatenate([t.observations for t in trajectories]))
+        _flatten_into(arrays, "actions", concatenate([t.actions for t in trajectories]))
+        _flatten_into(arrays, "final_observations", stack([t.final_observation for t in trajectories]))
+        arrays["rewards"] = np.concatenate([t.rewards for t in trajectories])
+        arrays["terminals"] = np.concatenate([t.terminals for t in trajectories])
+        arrays["timeouts"] = np.concatenate([t.timeouts for t in trajectories])
     temporary = path.with_name(path.name + ".tmp")
     with open(temporary, "wb") as f:
         np.savez(f, **arrays)
@@ -123,19 +132,24 @@ def save_shard(path: Path, episodes: list[tuple[int, Trajectory]]) -> None:
 def load_shard(path: Path) -> list[tuple[int, Trajectory]]:
     with np.load(path, allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
+    lengths = arrays["lengths"]
+    if not len(lengths):
+        return []
+    observations, actions = _unflatten(arrays, "observations"), _unflatten(arrays, "actions")
+    final_observations = _unflatten(arrays, "final_observations")
+    ends = np.cumsum(lengths)
     episodes = []
-    for e in range(int(arrays["episode_count"])):
-        prefix = f"e{e}/"
+    for e, (start, end) in enumerate(zip(ends - lengths, ends)):
         trajectory = Trajectory(
-            observations=_unflatten(arrays, prefix + "observations"),
-            actions=_unflatten(arrays, prefix + "actions"),
-            rewards=arrays[prefix + "rewards"],
-            terminals=arrays[prefix + "terminals"],
-            timeouts=arrays[prefix + "timeouts"],
-            final_observation=_unflatten(arrays, prefix + "final_observation"),
-            seed=int(arrays[prefix + "seed"]),
+            observations=map_structure(lambda leaf: leaf[start:end], observations),
+            actions=map_structure(lambda leaf: leaf[start:end], actions),
+            rewards=arrays["rewards"][start:end],
+            terminals=arrays["terminals"][start:end],
+            timeouts=arrays["timeouts"][start:end],
+            final_observation=map_structure(lambda leaf: leaf[e], final_observations),
+            seed=int(arrays["seeds"][e]),
         )
-        episodes.append((int(arrays[prefix + "policy"]), trajectory))
+        episodes.append((int(arrays["policies"][e]), trajectory))
     return episodes
 
 
@@ -178,7 +192,7 @@ class LocalRunner:
     def _prepare_shard_dir(self):
         """Shards of an earlier run are reused only if they were made from the same recipe content."""
         marker = self.shard_dir / "recipe.json"
-        key = self.recipe.content_key()
+        key = f"{self.recipe.content_key()}-shards{SHARD_FORMAT}"
         if self.shard_dir.exists():
             try:
                 same = json.loads(marker.read_text()).get("content_key") == key

@@ -122,7 +122,7 @@ def _trajectories(history: list[tuple], final_observations: list, lengths: np.nd
     starts = ends - lengths
 
     def gather(index):
-        return _concatenate([step[index] for step in history], order)
+        return map_structure(lambda leaf: leaf[order], concatenate([step[index] for step in history]))
 
     observations, actions = gather(1), gather(2)
     rewards = np.concatenate([np.asarray(step[3], dtype=np.float64) for step in history])[order]
@@ -144,12 +144,12 @@ def _trajectories(history: list[tuple], final_observations: list, lengths: np.nd
     return trajectories
 
 
-def _concatenate(batches: list, order: np.ndarray) -> Any:
-    """Concatenate per-step batches (arrays or nested dicts of arrays) along the batch axis, then reorder."""
-    first = batches[0]
+def concatenate(items: list) -> Any:
+    """Concatenate batches (arrays or nested dicts of arrays) along their leading axis."""
+    first = items[0]
     if isinstance(first, dict):
-        return {key: _concatenate([batch[key] for batch in batches], order) for key in first}
-    return np.concatenate([np.asarray(batch) for batch in batches])[order]
+        return {key: concatenate([item[key] for item in items]) for key in first}
+    return np.concatenate([np.asarray(item) for item in items])
 
 
 def _row(observations, position):
