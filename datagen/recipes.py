@@ -66,9 +66,9 @@ def episode_policy_rng(recipe_seed: int, episode_index: int) -> np.random.Genera
     return np.random.default_rng([recipe_seed, episode_index, 1])
 
 
-def shard_rng(recipe_seed: int, shard_index: int) -> np.random.Generator:
-    """Randomness of the policies within one shard (action noise): a function of (seed, shard)."""
-    return np.random.default_rng([recipe_seed, shard_index, 2])
+def episode_rng(recipe_seed: int, episode_index: int) -> np.random.Generator:
+    """Randomness of the policy in episode i (action noise): a function of (recipe seed, i) alone."""
+    return np.random.default_rng([recipe_seed, episode_index, 2])
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Shard s holds episodes [s * K, (s + 1) * K) (K = recipe.episodes_per_shard), rolled out in lockstep
 by envsuite.policies.rollout.rollout_batch. Each shard's content depends only on the recipe (env
-seeds from (seed, i), policy noise from (seed, s)), so the dataset is the same for any worker count.
+seeds and policy noise from (seed, i)), so the dataset is the same for any worker count or shard size.
 
 Crash safety and resume: every finished shard is written atomically (temp file + rename) to
 <out>/<family>/.<name>.shards/; the dataset itself is written by envsuite.data.DatasetWriter into a
@@ -22,8 +22,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from datagen.recipes import Recipe, shard_rng
+from datagen.recipes import Recipe, episode_rng
 from envsuite.data.nested import map_structure
+from envsuite.policies import RowStreams
 from envsuite.policies.rollout import Trajectory, concatenate, rollout_batch, stack
 
 ProgressFn = Callable[[int], None]
@@ -69,12 +70,12 @@ def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajector
     if last <= first:
         return []
     episodes = [plan.episode(i) for i in range(first, last)]
-    rng = shard_rng(recipe.seed, shard_index)
+    row_streams = [episode_rng(recipe.seed, i) for i in range(first, last)]
     row_policies = [policy for _, policy, _ in episodes]
 
     def act(observations, rows):
-        # One call per distinct policy among the live rows, in row order, so the random stream
-        # (and thus the data) is a function of the shard alone.
+        # One call per distinct policy among the live rows; each row draws from its episode's own
+        # stream, so the data of an episode is a function of (recipe seed, episode index) alone.
         actions = None
         groups: dict[int, list[int]] = {}
         for position, row in enumerate(rows):
@@ -82,7 +83,8 @@ def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajector
         for positions in groups.values():
             policy = row_policies[rows[positions[0]]]
             chosen = np.asarray(positions)
-            part = policy(map_structure(lambda leaf: leaf[chosen], observations), rng)
+            streams = RowStreams([row_streams[rows[position]] for position in positions])
+            part = policy(map_structure(lambda leaf: leaf[chosen], observations), streams)
             if actions is None:
                 actions = np.zeros((len(rows), *part.shape[1:]), dtype=part.dtype)
             actions[chosen] = part
@@ -95,7 +97,7 @@ def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajector
 # --- shard files -----------------------------------------------------------------------------
 
 
-SHARD_FORMAT = 2  # 2: episodes concatenated per shard; shards of another format are recomputed
+SHARD_FORMAT = 3  # 3: per-episode noise streams; shards of another format are recomputed
 
 
 def shard_dir_for(final_path: Path) -> Path:

@@ -35,6 +35,16 @@ def test_content_hash_is_the_same_for_one_and_two_workers(tmp_path, hopper_asset
         assert a.total_steps == 1500
 
 
+def test_content_hash_does_not_depend_on_the_shard_size(tmp_path, hopper_assets):
+    # Action noise comes from each episode's own stream, so regrouping episodes into shards
+    # (and so into rollout batches) changes nothing; a medium-expert mixture with noise checks it.
+    recipe = small("locomotion/hopper-medium-expert-v0", 2500, episodes_per_shard=3)
+    three = generate(recipe, "small", out=tmp_path / "k3", workers=1, progress=False)
+    eight = generate(dataclasses.replace(recipe, episodes_per_shard=8), "small", out=tmp_path / "k8", workers=2,
+                     progress=False)
+    assert _hash(three) == _hash(eight)
+
+
 def test_random_dataset_cut_at_the_budget_ends_in_a_timeout_with_the_next_observation(tmp_path):
     recipe = small("locomotion/hopper-random-v0", 700, episodes_per_shard=8)
     short = generate(recipe, "small", out=tmp_path / "short", progress=False)

@@ -146,3 +146,23 @@ def test_mlp_policy_rejects_bad_shapes():
                   -np.ones(3), np.ones(3))
     with pytest.raises(ValueError, match=r"expected observations of shape \(batch, 5\)"):
         _mlp(rng)(np.zeros((2, 4)), rng)
+
+
+def test_row_streams_give_each_row_its_own_generator():
+    from envsuite.policies import RowStreams
+
+    space = spaces.Box(-1.0, 1.0, (3,), np.float32)
+    inner = LinearPolicy(np.eye(3), np.zeros(3), np.ones(3), -np.ones(3), np.ones(3))
+    policies = [Noisy(inner, 0.3, space), EpsilonRandom(inner, 0.5, space), UniformRandomPolicy(space)]
+    obs = np.random.default_rng(5).uniform(-0.5, 0.5, (4, 3))
+    for policy in policies:
+        batched = policy(obs, RowStreams([np.random.default_rng([9, row]) for row in range(4)]))
+        one_by_one = np.concatenate([policy(obs[row : row + 1], RowStreams([np.random.default_rng([9, row])]))
+                                     for row in range(4)])
+        np.testing.assert_array_equal(batched, one_by_one, err_msg=policy.name)
+    discrete = UniformRandomPolicy(spaces.Discrete(5))
+    streams = RowStreams([np.random.default_rng(row) for row in range(4)])
+    np.testing.assert_array_equal(discrete(obs, streams),
+                                  [np.random.default_rng(row).integers(0, 5) for row in range(4)])
+    with pytest.raises(ValueError, match="2 row streams for a batch of 4"):
+        discrete(obs, RowStreams([np.random.default_rng(0)] * 2))
