@@ -63,53 +63,57 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
         _check_existing(final_path, budget, recipe.seed)
         return final_path
 
-    probe = gymnasium.make(recipe.env_id)
-    observation_space, action_space = probe.observation_space, probe.action_space
-    env_spec = probe.spec.to_json() if probe.spec is not None else None
-    plan = recipe.episode_plan(action_space)
-    probe.close()
-    entry = _registry_entry(recipe.dataset_id)
+    # The runner starts its worker processes now, so they import while this process sets up.
     runner = LocalRunner(recipe, final_path, workers=workers)
-    recipe_json = dict(recipe.to_json(), size=size, budget_steps=budget, seed=recipe.seed)
+    try:
+        probe = gymnasium.make(recipe.env_id)
+        observation_space, action_space = probe.observation_space, probe.action_space
+        env_spec = probe.spec.to_json() if probe.spec is not None else None
+        plan = recipe.episode_plan(action_space)
+        probe.close()
+        entry = _registry_entry(recipe.dataset_id)
+        recipe_json = dict(recipe.to_json(), size=size, budget_steps=budget, seed=recipe.seed)
 
-    written = 0
-    episode_returns = []
-    last_episode_cut = False
-    with DatasetWriter(
-        final_path, dataset_id=recipe.dataset_id, env_id=entry.env_id if entry else recipe.env_id,
-        family=recipe.family, observation_space=observation_space, action_space=action_space,
-        env_spec={"gymnasium_spec": env_spec, "base_env_id": recipe.env_id}, recipe=recipe_json,
-        policies=plan.policy_names, ref_min_score=entry.ref_min_score if entry else None,
-        ref_max_score=entry.ref_max_score if entry else None, overwrite=overwrite,
-        extra_attrs={"policy_descriptions": _json(plan.describe_policies())},
-    ) as writer:
-        bar = tqdm(total=budget, unit="step", desc=recipe.dataset_id, disable=not progress, leave=False)
-        for policy_index, trajectory in runner.episodes():
-            if written + len(trajectory) > budget:
-                trajectory = cut_trajectory(trajectory, budget - written)
-                last_episode_cut = True
-            writer.add_episode(
-                _cast_observation(trajectory.observations, recipe.observation_dtype),
-                trajectory.actions,
-                trajectory.rewards.astype(np.float32),
-                trajectory.terminals,
-                trajectory.timeouts,
-                final_observation=_cast_observation(trajectory.final_observation, recipe.observation_dtype),
-                seed=trajectory.seed,
-                policy=policy_index,
-            )
-            written += len(trajectory)
-            episode_returns.append(float(np.sum(trajectory.rewards.astype(np.float32), dtype=np.float64)))
-            bar.update(len(trajectory))
-            if written >= budget:
-                break
-        bar.close()
-        # A budget-cut last episode is data, but its return is not an episode return: leave it out
-        # of the return statistics (and say so in the metrics).
-        complete_returns = np.asarray(episode_returns[:-1] if last_episode_cut else episode_returns)
-        metrics = summary_metrics(complete_returns, entry)
-        metrics["last_episode_cut_by_size"] = last_episode_cut
-        path = writer.finalize(metrics=metrics)
+        written = 0
+        episode_returns = []
+        last_episode_cut = False
+        with DatasetWriter(
+            final_path, dataset_id=recipe.dataset_id, env_id=entry.env_id if entry else recipe.env_id,
+            family=recipe.family, observation_space=observation_space, action_space=action_space,
+            env_spec={"gymnasium_spec": env_spec, "base_env_id": recipe.env_id}, recipe=recipe_json,
+            policies=plan.policy_names, ref_min_score=entry.ref_min_score if entry else None,
+            ref_max_score=entry.ref_max_score if entry else None, overwrite=overwrite,
+            extra_attrs={"policy_descriptions": _json(plan.describe_policies())},
+        ) as writer:
+            bar = tqdm(total=budget, unit="step", desc=recipe.dataset_id, disable=not progress, leave=False)
+            for policy_index, trajectory in runner.episodes():
+                if written + len(trajectory) > budget:
+                    trajectory = cut_trajectory(trajectory, budget - written)
+                    last_episode_cut = True
+                writer.add_episode(
+                    _cast_observation(trajectory.observations, recipe.observation_dtype),
+                    trajectory.actions,
+                    trajectory.rewards.astype(np.float32),
+                    trajectory.terminals,
+                    trajectory.timeouts,
+                    final_observation=_cast_observation(trajectory.final_observation, recipe.observation_dtype),
+                    seed=trajectory.seed,
+                    policy=policy_index,
+                )
+                written += len(trajectory)
+                episode_returns.append(float(np.sum(trajectory.rewards.astype(np.float32), dtype=np.float64)))
+                bar.update(len(trajectory))
+                if written >= budget:
+                    break
+            bar.close()
+            # A budget-cut last episode is data, but its return is not an episode return: leave it out
+            # of the return statistics (and say so in the metrics).
+            complete_returns = np.asarray(episode_returns[:-1] if last_episode_cut else episode_returns)
+            metrics = summary_metrics(complete_returns, entry)
+            metrics["last_episode_cut_by_size"] = last_episode_cut
+            path = writer.finalize(metrics=metrics)
+    finally:
+        runner.close()
     runner.remove_shards()
     return path
 

@@ -190,6 +190,8 @@ class LocalRunner:
         self.shard_dir = shard_dir_for(final_path)
         self._prepare_shard_dir()
         self._pool = None
+        if workers > 1:
+            self._get_pool()  # spawn now: the workers' imports overlap the caller's own set-up
 
     def _prepare_shard_dir(self):
         """Shards of an earlier run are reused only if they were made from the same recipe content."""
