@@ -80,6 +80,10 @@ class LocomotionBatch:
         self.datas = [mujoco.MjData(self.model) for _ in range(num_envs)]
         self.init_qpos = self.datas[0].qpos.copy()
         self.init_qvel = self.datas[0].qvel.copy()
+        # numpy views into each MjData's buffers, made once: the bindings build a new view object on
+        # every attribute access, which was a visible share of the per-step Python time.
+        self._views = {field: [getattr(data, field) for data in self.datas]
+                       for field in ("qpos", "qvel", "ctrl", "xpos", "cfrc_ext")}
         self.dt = self.model.opt.timestep * self.spec.frame_skip  # a Python float, as MujocoEnv.dt
         self.rngs: list[np.random.Generator | None] = [None] * num_envs
         self.action_space = spaces.Box(self.model.actuator_ctrlrange[:, 0].astype(np.float32),
@@ -120,10 +124,11 @@ class LocomotionBatch:
         ids = np.asarray(ids, dtype=np.int64)
         spec, model = self.spec, self.model
         before = self._x_positions(ids)
-        for row, env in enumerate(ids):
+        ctrl_views, frame_skip = self._views["ctrl"], spec.frame_skip
+        for row, env in enumerate(ids.tolist()):
             data = self.datas[env]
-            data.ctrl[:] = actions[row]
-            mujoco.mj_step(model, data, nstep=spec.frame_skip)
+            ctrl_views[env][:] = actions[row]
+            mujoco.mj_step(model, data, nstep=frame_skip)
             mujoco.mj_rnePostConstraint(model, data)
         x_velocity = (self._x_positions(ids) - before) / self.dt
         forward_reward = spec.forward_reward_weight * x_velocity
@@ -146,12 +151,15 @@ class LocomotionBatch:
     # --- batch views ---------------------------------------------------------------------------
 
     def _stack(self, ids, field: str) -> np.ndarray:
-        return np.stack([getattr(self.datas[env], field) for env in ids])
+        views = self._views[field]
+        return np.stack([views[env] for env in ids])
 
     def _x_positions(self, ids) -> np.ndarray:
         if self.name == "ant":  # gymnasium's Ant measures the torso body's position
-            return np.array([self.datas[env].xpos[1, 0] for env in ids])
-        return np.array([self.datas[env].qpos[0] for env in ids])
+            views = self._views["xpos"]
+            return np.array([views[env][1, 0] for env in ids])
+        views = self._views["qpos"]
+        return np.array([views[env][0] for env in ids])
 
     def _healthy(self, ids) -> np.ndarray:
         qpos, qvel = self._stack(ids, "qpos"), self._stack(ids, "qvel")
