@@ -130,14 +130,17 @@ class LocomotionBatch:
             ctrl_views[env][:] = actions[row]
             mujoco.mj_step(model, data, nstep=frame_skip)
             mujoco.mj_rnePostConstraint(model, data)
-        x_velocity = (self._x_positions(ids) - before) / self.dt
+        # Each field is stacked once per step and shared by reward, health check and observation.
+        qpos, qvel = self._stack(ids, "qpos"), self._stack(ids, "qvel")
+        after = self._x_positions(ids) if self.name == "ant" else qpos[:, 0]
+        x_velocity = (after - before) / self.dt
         forward_reward = spec.forward_reward_weight * x_velocity
         ctrl_cost = spec.ctrl_cost_weight * np.sum(np.square(actions), axis=1)
         if spec.healthy_reward is None:
             reward = forward_reward - ctrl_cost
             terminated = np.zeros(len(ids), dtype=bool)
         else:
-            healthy = self._healthy(ids)
+            healthy = self._healthy(qpos, qvel)
             rewards = forward_reward + healthy * spec.healthy_reward
             if spec.contact_cost_weight:
                 contact = np.clip(self._stack(ids, "cfrc_ext"), -1.0, 1.0).reshape(len(ids), -1)
@@ -146,7 +149,7 @@ class LocomotionBatch:
                 costs = ctrl_cost
             reward = rewards - costs
             terminated = ~healthy
-        return self._observations(ids), np.asarray(reward, dtype=np.float64), terminated
+        return self._observations(ids, qpos, qvel), np.asarray(reward, dtype=np.float64), terminated
 
     # --- batch views ---------------------------------------------------------------------------
 
@@ -161,8 +164,7 @@ class LocomotionBatch:
         views = self._views["qpos"]
         return np.array([views[env][0] for env in ids])
 
-    def _healthy(self, ids) -> np.ndarray:
-        qpos, qvel = self._stack(ids, "qpos"), self._stack(ids, "qvel")
+    def _healthy(self, qpos, qvel) -> np.ndarray:
         if self.name == "hopper":
             state = np.concatenate([qpos, qvel], axis=1)[:, 2:]
             z, angle = qpos[:, 1], qpos[:, 2]
@@ -176,8 +178,9 @@ class LocomotionBatch:
             return np.isfinite(state).all(axis=1) & (0.2 <= state[:, 2]) & (state[:, 2] <= 1.0)
         raise AssertionError(f"{self.name} has no health check")
 
-    def _observations(self, ids) -> np.ndarray:
-        qpos, qvel = self._stack(ids, "qpos"), self._stack(ids, "qvel")
+    def _observations(self, ids, qpos=None, qvel=None) -> np.ndarray:
+        if qpos is None:
+            qpos, qvel = self._stack(ids, "qpos"), self._stack(ids, "qvel")
         if self.spec.clip_qvel:
             qvel = np.clip(qvel, -10, 10)
         parts = [qpos[:, self.spec.qpos_skipped :], qvel]
