@@ -129,11 +129,20 @@ def test_check_env_with_render_modes():
 
 def test_loading_halfcheetah_prints_no_settotalmass_deprecation(capfd):
     import gymnasium
+    import mujoco
 
     from envsuite.locomotion.batched import LocomotionBatch
 
-    gymnasium.make("HalfCheetah-v5")  # gymnasium's own env: MuJoCo prints the message
-    assert "settotalmass" in "".join(capfd.readouterr())
-    gymnasium.make("envsuite/HalfCheetah-v0")
-    LocomotionBatch("halfcheetah", 2)
-    assert "settotalmass" not in "".join(capfd.readouterr())
+    # MuJoCo's default warning handler prints; dm_control, once imported anywhere in the test
+    # session, installs its own, so set the default explicitly for the oracle.
+    previous = mujoco.get_mju_user_warning()
+    mujoco.set_mju_user_warning(None)
+    try:
+        gymnasium.make("HalfCheetah-v5")  # gymnasium's own env: MuJoCo prints the message
+        assert "settotalmass" in "".join(capfd.readouterr())
+        gymnasium.make("envsuite/HalfCheetah-v0")
+        LocomotionBatch("halfcheetah", 2)
+        assert "settotalmass" not in "".join(capfd.readouterr())
+        assert mujoco.get_mju_user_warning() is None  # envsuite restored the handler it found
+    finally:
+        mujoco.set_mju_user_warning(previous)
