@@ -83,3 +83,38 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT,
         attrs={"source": np.bytes_(amc_path.name.encode()), "root_scale": np.float64(root_scale),
                "converter": np.bytes_(b"envsuite.mocap.convert.amc_to_clip")},
     )
+
+
+LIBRARY_ASSET = ("mocap", "cmu_clips.h5")  # the committed clip library (assets/mocap/cmu_clips.h5)
+
+
+def library_path():
+    """Path of the committed clip library: the real CMU clips of ../shared/data/mocap, converted."""
+    from envsuite import paths
+
+    return paths.asset_path(*LIBRARY_ASSET)
+
+
+def main(argv=None) -> int:
+    """python -m envsuite.mocap.convert FILE.amc ... --out clips.h5 [--dt 0.03] [--overwrite]"""
+    import argparse
+
+    from envsuite.mocap.clips import write_clips
+
+    parser = argparse.ArgumentParser(prog="python -m envsuite.mocap.convert",
+                                     description="Convert CMU AMC files into one clip file for humanoid_CMU_V2020.")
+    parser.add_argument("amc", nargs="+", help="CMU .amc files (the standard CMU skeleton)")
+    parser.add_argument("--out", required=True, help="the clip HDF5 file to write")
+    parser.add_argument("--dt", type=float, default=DEFAULT_DT)
+    parser.add_argument("--overwrite", action="store_true")
+    args = parser.parse_args(argv)
+    clips = [amc_to_clip(path, dt=args.dt) for path in args.amc]
+    path = write_clips(args.out, clips, overwrite=args.overwrite)
+    for clip in clips:
+        print(f"{clip.name}: {clip.num_steps} steps of {clip.dt} s")
+    print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

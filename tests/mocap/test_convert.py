@@ -55,3 +55,25 @@ def test_bad_inputs_raise_clear_errors(tmp_path):
     (tmp_path / "x.amc").write_text("#!OML:ASF\n:FULLY-SPECIFIED\n")
     with pytest.raises(ValueError, match="dt must be a positive multiple"):
         amc_to_clip(tmp_path / "x.amc", dt=0.033)
+
+
+@pytest.mark.parametrize("clip_name", ["02_01", "charleston1"])
+def test_committed_library_is_the_conversion_of_the_shared_clips_and_dm_control_tracks_it(clip_name, walk_clip_file):
+    from dm_control import composer
+    from dm_control.locomotion import arenas
+    from dm_control.locomotion.tasks.reference_pose import tracking, types
+    from dm_control.locomotion.walkers import cmu_humanoid
+
+    from envsuite.mocap.convert import library_path
+
+    committed = read_clips(library_path())[clip_name]
+    fresh = read_clips(walk_clip_file)[clip_name]
+    for name, array in fresh.poses.items():
+        np.testing.assert_array_equal(committed.poses[name], array, err_msg=name)
+    task = tracking.MultiClipMocapTracking(
+        walker=cmu_humanoid.CMUHumanoidPositionControlledV2020, arena=arenas.Floor(), ref_path=str(library_path()),
+        dataset=types.ClipCollection(ids=(clip_name,)), ref_steps=(1, 2, 3, 4, 5), min_steps=10,
+        reward_type="comic", termination_error_threshold=0.3)
+    env = composer.Environment(task=task, random_state=np.random.RandomState(1))
+    env.reset()
+    assert task._termination_error < 1e-10
