@@ -125,7 +125,6 @@ def same_work_physics_seconds(path: Path) -> float:
             episodes.append((env.data.qpos.copy(), env.data.qvel.copy(), np.asarray(episode.actions, dtype=np.float64)))
     cores = os.cpu_count() or 1
     parts = [episodes[i::cores] for i in range(cores)]
-    started = time.perf_counter()
     with multiprocessing.get_context("spawn").Pool(cores) as pool:
         pool.map(_replay_worker, [(expand_model_path("hopper.xml"), [])] * cores)  # start-up outside the timing
         started = time.perf_counter()

@@ -31,16 +31,21 @@ from envsuite.policies.mlp import MLPPolicy
 TRAINERS = {"hopper": "ars", "halfcheetah": "ars", "walker2d": "ppo", "ant": "ars"}
 
 
-def trainer(env_name: str) -> ModuleType:
-    if env_name not in TRAINERS:
-        raise ValueError(f"unknown locomotion env {env_name!r}; choose from {', '.join(TRAINERS)}")
-    if TRAINERS[env_name] == "ppo":
+def _algorithm_module(algorithm: str) -> ModuleType:
+    """The trainer module of "ars" or "ppo" (imported on demand: each pulls in its own machinery)."""
+    if algorithm == "ppo":
         from envsuite.locomotion import ppo
 
         return ppo
     from envsuite.locomotion import ars
 
     return ars
+
+
+def trainer(env_name: str) -> ModuleType:
+    if env_name not in TRAINERS:
+        raise ValueError(f"unknown locomotion env {env_name!r}; choose from {', '.join(TRAINERS)}")
+    return _algorithm_module(TRAINERS[env_name])
 
 
 def env_id(env_name: str) -> str:
@@ -56,25 +61,14 @@ def load_policy(path) -> LinearPolicy | MLPPolicy:
 
 def evaluate_policy(policy, env_id: str, episodes: int = 100, workers: int = 2):
     """(returns, lengths) of the deterministic policy over env seeds EVAL_SEED_BASE + 0 .. episodes - 1."""
-    if isinstance(policy, MLPPolicy):
-        from envsuite.locomotion import ppo
-
-        return ppo.evaluate_policy(policy, env_id, episodes, workers)
-    from envsuite.locomotion import ars
-
-    return ars.evaluate_policy(policy, env_id, episodes, workers)
+    module = _algorithm_module("ppo" if isinstance(policy, MLPPolicy) else "ars")
+    return module.evaluate_policy(policy, env_id, episodes, workers)
 
 
 def _record_module(record_path) -> ModuleType:
     with np.load(record_path, allow_pickle=False) as record:
         algorithm = str(record["algorithm"]) if "algorithm" in record.files else "ars"  # ARS records predate the field
-    if algorithm == "ppo":
-        from envsuite.locomotion import ppo
-
-        return ppo
-    from envsuite.locomotion import ars
-
-    return ars
+    return _algorithm_module(algorithm)
 
 
 def replay_policies(record_path) -> list:
