@@ -40,9 +40,8 @@ from gymnasium import spaces
 from envsuite.common import validate_box_action
 from envsuite.mocap.clips import read_clips
 from envsuite.mocap.observables import observable_indices, observable_slices, observation_size
-from envsuite.mocap.quaternions import quat_diff, quat_to_axisangle, quat_to_rotation_matrix
+from envsuite.mocap import kernels
 from envsuite.mocap.reference import ReferenceSnippet, reference_snippet
-from envsuite.mocap.rewards import comic_reward, termination_error
 from envsuite.mocap.snippets import Snippet
 from envsuite.mocap.walker import PHYSICS_TIMESTEP, TORQUE_THRESHOLD, TOUCH_THRESHOLD, humanoid_model
 
@@ -116,6 +115,7 @@ class CMUHumanoidTrackingEnv(gymnasium.Env):
         self.actuator_names = self.indices.actuator_names
         self.observable_indices = observable_indices(len(ref_steps))
         self._slices = observable_slices(len(ref_steps))
+        self._reference_starts = np.array([self._slices[name].start for name in kernels.REFERENCE_OBSERVABLES])
         self._observation = np.zeros(observation_size(len(ref_steps)), dtype=np.float64)
         self.action_space = spaces.Box(-1.0, 1.0, (self.model.nu,), dtype=np.float32)
         self.observation_space = spaces.Box(-np.inf, np.inf, self._observation.shape, dtype=np.float32)
@@ -290,24 +290,18 @@ class CMUHumanoidTrackingEnv(gymnasium.Env):
         self._joints = self._qpos[ix.mocap_qpos]
         self._body_positions = self._xpos[ix.tracking_bodies]
         self._body_quaternions = self._xquat[ix.tracking_bodies]
-        self._root_xmat = self._xmat[ix.root_body].reshape(3, 3)
+        self._root_xmat = self._xmat[ix.root_body].reshape(3, 3).copy()
 
     def _termination_error(self) -> float:
         f, t = self._reference.features, self._time_step
-        return float(termination_error(f["joints"][t], self._joints, f["body_positions"][t].reshape(-1),
-                                       self._body_positions.reshape(-1)))
+        return kernels.termination_error(f["joints"][t], self._joints, f["body_positions"][t], self._body_positions)
 
     def _comic_reward(self) -> float:
         ix, f, t = self.indices, self._reference.features, self._time_step
-        walker = {
-            "center_of_mass": self._subtree_com[ix.com_body],
-            "joints_velocity": self._qvel[ix.mocap_dof],
-            "appendages": self._appendages(),
-            "body_quaternions": self._body_quaternions,
-        }
-        reference = {name: f[name][t] for name in walker}
-        reward, _ = comic_reward(self._error, self.termination_error_threshold, walker, reference)
-        return reward
+        return kernels.comic_reward(
+            self._error, self.termination_error_threshold, self._subtree_com[ix.com_body], f["center_of_mass"][t],
+            self._qvel[ix.mocap_dof], f["joints_velocity"][t], self._appendages(), f["appendages"][t],
+            self._body_quaternions, f["body_quaternions"][t])
 
     def _appendages(self) -> np.ndarray:
         ix = self.indices
@@ -317,9 +311,7 @@ class CMUHumanoidTrackingEnv(gymnasium.Env):
         return (self._start_time + self.data.time) / self._reference.duration
 
     def _observe(self) -> np.ndarray:
-        ix, f, s, obs = self.indices, self._reference.features, self._slices, self._observation
-        steps = self._time_step + self.ref_steps
-        xmat = self._root_xmat
+        ix, s, obs = self.indices, self._slices, self._observation
         sensors = self._sensordata
         obs[s["walker/actuator_activation"]] = self._act
         obs[s["walker/appendages_pos"]] = self._appendages().reshape(-1)
@@ -332,26 +324,21 @@ class CMUHumanoidTrackingEnv(gymnasium.Env):
         obs[s["walker/sensors_torque"]] = np.tanh(2.0 * sensors[ix.torque] / TORQUE_THRESHOLD)
         obs[s["walker/sensors_touch"]] = sensors[ix.touch] > TOUCH_THRESHOLD
         obs[s["walker/sensors_velocimeter"]] = sensors[ix.velocimeter]
-        obs[s["walker/world_zaxis"]] = xmat[2]
-
-        body_offsets = f["body_positions"][steps] - self._body_positions  # (R, B, 3)
-        obs[s["walker/reference_rel_joints"]] = (f["joints"][steps] - self._joints)[:, ix.mocap_to_observable].reshape(-1)
-        obs[s["walker/reference_rel_bodies_pos_global"]] = body_offsets.reshape(-1)
-        obs[s["walker/reference_rel_bodies_pos_local"]] = (body_offsets @ xmat).reshape(-1)
-        obs[s["walker/reference_rel_bodies_quats"]] = quat_diff(self._body_quaternions, f["body_quaternions"][steps]).reshape(-1)
-        obs[s["walker/reference_ego_bodies_quats"]] = self._reference.ego_bodies_quats[steps].reshape(-1)
-        obs[s["walker/reference_rel_root_quat"]] = quat_diff(self._root_quaternion, f["quaternion"][steps]).reshape(-1)
-        obs[s["walker/reference_rel_root_pos_local"]] = ((f["position"][steps] - self._root_position) @ xmat).reshape(-1)
-        obs[s["walker/reference_appendages_pos"]] = f["appendages"][steps].reshape(-1)
-
-        previous_position, previous_quaternion, previous_joints = self._previous
-        dt = self.control_timestep
-        previous_rotation = quat_to_rotation_matrix(previous_quaternion)
-        obs[s["walker/velocimeter_control"]] = ((self._root_position - previous_position) / dt) @ previous_rotation
-        rotation = quat_diff(previous_quaternion, self._root_quaternion)
-        obs[s["walker/gyro_control"]] = quat_to_axisangle(rotation / np.linalg.norm(rotation)) / dt
-        obs[s["walker/joints_vel_control"]] = ((self._joints - previous_joints) / dt)[ix.mocap_to_observable]
+        obs[s["walker/world_zaxis"]] = self._root_xmat[2]
         obs[s["walker/time_in_clip"]] = self._time_in_clip()
+
+        reference = self._reference
+        f = reference.features
+        kernels.write_reference_observations(
+            obs, self._reference_starts, self._time_step + self.ref_steps, f["joints"], f["body_positions"],
+            f["body_quaternions"], reference.ego_bodies_quats, f["position"], f["quaternion"], f["appendages"],
+            self._joints, self._body_positions, self._body_quaternions, self._root_position, self._root_quaternion,
+            self._root_xmat, ix.mocap_to_observable)
+        previous_position, previous_quaternion, previous_joints = self._previous
+        kernels.write_control_observations(
+            obs, s["walker/velocimeter_control"].start, s["walker/gyro_control"].start,
+            s["walker/joints_vel_control"].start, self.control_timestep, self._root_position, previous_position,
+            self._root_quaternion, previous_quaternion, self._joints, previous_joints, ix.mocap_to_observable)
         return obs.astype(np.float32)
 
     # --- info and metrics -------------------------------------------------------------------
