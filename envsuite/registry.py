@@ -107,12 +107,25 @@ def _locomotion_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
     return envs, datasets
 
 
+# --- mocap ------------------------------------------------------------------------------------
+
+
+def _mocap_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
+    envs = [EnvEntry(f"{NAMESPACE}/CMUHumanoidTracking-v0", "mocap", "envsuite.mocap.tracking:CMUHumanoidTrackingEnv",
+                     None, description="CMU humanoid (V2020) tracking CMU mocap clips, dm_control's comic reward")]
+    return envs, []
+
+
 # --- the catalogue ----------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=1)
 def _entries() -> tuple[tuple[EnvEntry, ...], tuple[DatasetEntry, ...]]:
-    envs, datasets = _locomotion_entries()
+    envs, datasets = [], []
+    for family_entries in (_locomotion_entries, _mocap_entries):
+        family_envs, family_datasets = family_entries()
+        envs += family_envs
+        datasets += family_datasets
     return tuple(envs), tuple(datasets)
 
 

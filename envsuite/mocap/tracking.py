@@ -248,6 +248,23 @@ class CMUHumanoidTrackingEnv(gymnasium.Env):
             self._renderer.close()
             self._renderer = None
 
+    # --- what planners (the MPC expert) read ---------------------------------------------------
+
+    @property
+    def reference(self) -> ReferenceSnippet:
+        """The snippet being tracked this episode."""
+        return self._reference
+
+    @property
+    def time_index(self) -> int:
+        """The current step as an index into `reference.features` (0 = the snippet's first step)."""
+        return self._time_step
+
+    @property
+    def last_time_index(self) -> int:
+        """The index at which the episode is truncated (end of the trackable part of the snippet)."""
+        return self._last_step
+
     # --- episode start ----------------------------------------------------------------------
 
     def _choose_start(self, options) -> tuple[int, int]:
