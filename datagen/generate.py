@@ -31,6 +31,7 @@ def cut_trajectory(trajectory: Trajectory, steps: int) -> Trajectory:
         timeouts=timeouts,
         final_observation=map_structure(lambda leaf: leaf[steps], trajectory.observations),
         seed=trajectory.seed,
+        infos=None if trajectory.infos is None else map_structure(lambda leaf: leaf[:steps], trajectory.infos),
     )
 
 
@@ -45,8 +46,6 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
              seed: int | None = None, overwrite: bool = False, progress: bool = True) -> Path:
     """Generate the dataset of `recipe` at `size` ("small"/"full" or a step count); returns its path."""
     import dataclasses
-
-    import gymnasium
 
     import envsuite  # noqa: F401
     from envsuite.data import DatasetWriter
@@ -66,16 +65,22 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
     # The runner starts its worker processes now, so they import while this process sets up.
     runner = LocalRunner(recipe, final_path, workers=workers)
     try:
-        probe = gymnasium.make(recipe.env_id)
+        probe = recipe.make_env()
         observation_space, action_space = probe.observation_space, probe.action_space
         env_spec = probe.spec.to_json() if probe.spec is not None else None
         plan = recipe.episode_plan(action_space)
         probe.close()
         entry = _registry_entry(recipe.dataset_id)
         recipe_json = dict(recipe.to_json(), size=size, budget_steps=budget, seed=recipe.seed)
+        extra_attrs = {"policy_descriptions": _json(plan.describe_policies())}
+        if recipe.family == "mocap":
+            from datagen.mocap import dataset_attributes
+
+            extra_attrs.update({key: _json(value) for key, value in dataset_attributes(recipe).items()})
 
         written = 0
         episode_returns = []
+        mocap_episodes = []  # (normalized length, normalized return, random start) of mocap episodes
         last_episode_cut = False
         with DatasetWriter(
             final_path, dataset_id=recipe.dataset_id, env_id=entry.env_id if entry else recipe.env_id,
@@ -83,7 +88,7 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
             env_spec={"gymnasium_spec": env_spec, "base_env_id": recipe.env_id}, recipe=recipe_json,
             policies=plan.policy_names, ref_min_score=entry.ref_min_score if entry else None,
             ref_max_score=entry.ref_max_score if entry else None, overwrite=overwrite,
-            extra_attrs={"policy_descriptions": _json(plan.describe_policies())},
+            extra_attrs=extra_attrs,
         ) as writer:
             bar = tqdm(total=budget, unit="step", desc=recipe.dataset_id, disable=not progress, leave=False)
             for policy_index, trajectory in runner.episodes():
@@ -99,9 +104,12 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
                     final_observation=_cast_observation(trajectory.final_observation, recipe.observation_dtype),
                     seed=trajectory.seed,
                     policy=policy_index,
+                    infos=trajectory.infos,
                 )
                 written += len(trajectory)
                 episode_returns.append(float(np.sum(trajectory.rewards.astype(np.float32), dtype=np.float64)))
+                if recipe.family == "mocap":
+                    mocap_episodes.append(_mocap_episode(trajectory, episode_returns[-1]))
                 bar.update(len(trajectory))
                 if written >= budget:
                     break
@@ -111,11 +119,37 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
             complete_returns = np.asarray(episode_returns[:-1] if last_episode_cut else episode_returns)
             metrics = summary_metrics(complete_returns, entry)
             metrics["last_episode_cut_by_size"] = last_episode_cut
+            if recipe.family == "mocap":
+                metrics.update(_mocap_metrics(mocap_episodes[:-1] if last_episode_cut else mocap_episodes))
             path = writer.finalize(metrics=metrics)
     finally:
         runner.close()
     runner.remove_shards()
     return path
+
+
+def _mocap_episode(trajectory: Trajectory, episode_return: float) -> tuple[float, float, bool]:
+    from envsuite.metrics.mocap import normalized_episode_lengths, normalized_returns
+
+    infos = trajectory.infos
+    length = normalized_episode_lengths(infos["time_in_clip"][-1:], infos["start_time_in_clip"][:1],
+                                        infos["last_time_in_clip"][:1])
+    norm_return = normalized_returns([episode_return], [len(trajectory)], length)
+    return float(length[0]), float(norm_return[0]), bool(infos["random_start"][0])
+
+
+def _mocap_metrics(episodes: list[tuple[float, float, bool]]) -> dict:
+    """MoCapAct's metrics over the complete episodes: all, snippet starts ("start") and random starts ("rsi")."""
+    metrics: dict = {}
+    if not episodes:
+        return metrics
+    lengths, returns, random = (np.asarray(column) for column in zip(*episodes))
+    for label, chosen in (("", np.ones(len(lengths), dtype=bool)), ("start_", ~random), ("rsi_", random)):
+        if chosen.any():
+            metrics[f"{label}normalized_episode_length_mean"] = float(lengths[chosen].mean())
+            metrics[f"{label}normalized_return_mean"] = float(returns[chosen].mean())
+            metrics[f"{label}episodes"] = int(chosen.sum())
+    return metrics
 
 
 def _check_existing(path: Path, budget: int, seed: int) -> None:

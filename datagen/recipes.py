@@ -12,6 +12,8 @@ Policy entries (`[[policies]]`):
   kind = "mlp", asset = "locomotion/x.npz"      envsuite.policies.mlp.MLPPolicy (deterministic)
   noise_sigma = 0.1 (optional)                  wraps in Noisy
   weight = 0.5 (optional)                       per-episode choice probability
+MoCap recipes (family "mocap") have one `kind = "tracking_mpc"` entry and an `[env_kwargs]` table
+passed to the env; their plan is datagen.mocap.MocapPlan.
 Replay recipes (`source = "training_record"`, `record = "locomotion/x_training_record.npz"`) replay
 every training rollout of an ARS or PPO record in training order instead (D4RL medium-replay).
 """
@@ -85,6 +87,7 @@ class Recipe:
     record: str | None
     description: str
     path: str
+    env_kwargs: dict[str, Any] = None  # keyword arguments of gymnasium.make(env_id, ...); None = {}
     # The size budget of the dataset being generated (set by datagen.generate). Only replay plans use
     # it: they spread a budget smaller than the record evenly over training (see ReplayPlan).
     budget_steps: int | None = None
@@ -110,6 +113,7 @@ class Recipe:
             sizes=sizes, episodes_per_shard=int(data.get("episodes_per_shard", 16)),
             observation_dtype=data.get("observation_dtype"), policies=policies, source=kind,
             record=data.get("record"), description=data.get("description", ""), path=str(source),
+            env_kwargs=dict(data.get("env_kwargs", {})),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -118,7 +122,7 @@ class Recipe:
             "dataset_id": self.dataset_id, "family": self.family, "env_id": self.env_id, "seed": self.seed,
             "sizes": self.sizes, "episodes_per_shard": self.episodes_per_shard,
             "observation_dtype": self.observation_dtype, "policies": list(self.policies), "source": self.source,
-            "record": self.record, "description": self.description,
+            "record": self.record, "description": self.description, "env_kwargs": self.env_kwargs or {},
         }
 
     def plan_json(self) -> dict[str, Any]:
@@ -139,7 +143,19 @@ class Recipe:
         content["asset_sha256"] = {a: hashlib.sha256(paths.asset_path(*a.split("/")).read_bytes()).hexdigest() for a in assets}
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
+    def make_env(self):
+        """A gymnasium env of this recipe (env_id with env_kwargs)."""
+        import gymnasium
+
+        import envsuite  # noqa: F401
+
+        return gymnasium.make(self.env_id, **(self.env_kwargs or {}))
+
     def episode_plan(self, action_space) -> "EpisodePlan":
+        if self.family == "mocap":
+            from datagen.mocap import MocapPlan
+
+            return MocapPlan(self)
         if self.source == "training_record":
             return ReplayPlan(self)
         return PolicyPlan(self, action_space)

@@ -61,6 +61,10 @@ def make_stepper(env_id: str, num_envs: int):
 
 def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajectory]]:
     """Roll out the episodes of one shard; returns (policy index, trajectory) in episode order."""
+    if recipe.family == "mocap":  # planner-driven episodes with per-step infos (datagen/mocap.py)
+        from datagen.mocap import rollout_mocap_shard
+
+        return rollout_mocap_shard(recipe, shard_index)
     state = _worker_setup(recipe)
     plan = state["plan"]
     first = shard_index * recipe.episodes_per_shard
@@ -97,7 +101,7 @@ def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajector
 # --- shard files -----------------------------------------------------------------------------
 
 
-SHARD_FORMAT = 3  # 3: per-episode noise streams; shards of another format are recomputed
+SHARD_FORMAT = 3  # 3: per-episode noise streams (infos are optional members); other formats are recomputed
 
 
 def shard_dir_for(final_path: Path) -> Path:
@@ -123,6 +127,8 @@ def save_shard(path: Path, episodes: list[tuple[int, Trajectory]]) -> None:
         arrays["rewards"] = np.concatenate([t.rewards for t in trajectories])
         arrays["terminals"] = np.concatenate([t.terminals for t in trajectories])
         arrays["timeouts"] = np.concatenate([t.timeouts for t in trajectories])
+        if trajectories[0].infos is not None:
+            _flatten_into(arrays, "infos", concatenate([t.infos for t in trajectories]))
     temporary = path.with_name(path.name + ".tmp")
     with open(temporary, "wb") as f:
         np.savez(f, **arrays)
@@ -139,6 +145,7 @@ def load_shard(path: Path) -> list[tuple[int, Trajectory]]:
         return []
     observations, actions = _unflatten(arrays, "observations"), _unflatten(arrays, "actions")
     final_observations = _unflatten(arrays, "final_observations")
+    infos = _unflatten(arrays, "infos") if any(key.startswith("infos.") for key in arrays) else None
     ends = np.cumsum(lengths)
     episodes = []
     for e, (start, end) in enumerate(zip(ends - lengths, ends)):
@@ -150,6 +157,7 @@ def load_shard(path: Path) -> list[tuple[int, Trajectory]]:
             timeouts=arrays["timeouts"][start:end],
             final_observation=map_structure(lambda leaf: leaf[e], final_observations),
             seed=int(arrays["seeds"][e]),
+            infos=None if infos is None else map_structure(lambda leaf: leaf[start:end], infos),
         )
         episodes.append((int(arrays["policies"][e]), trajectory))
     return episodes
@@ -255,6 +263,8 @@ class LocalRunner:
         return self._get_pool().apply_async(_compute_shard_file, (task,))
 
     def _plan_shard_limit(self):
+        if self.recipe.family == "mocap":
+            return None  # episodes are generated until the size budget is reached
         plan = _worker_setup(self.recipe)["plan"]
         if plan.num_episodes is None:
             return None

@@ -110,10 +110,32 @@ def _locomotion_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
 # --- mocap ------------------------------------------------------------------------------------
 
 
+# clip -> (what it is, its snippets); the clips are those of the committed library assets/mocap/cmu_clips.h5
+MOCAP_CLIPS = {
+    "02_01": ("CMU 02_01 (walk)", ("02_01-0-95",)),
+    "charleston1": ("CMU charleston1 (Charleston dance)", ("charleston1-0-132", "charleston1-99-140")),
+}
+MOCAP_DATASET_KINDS = {
+    "expert": "the tracking expert from snippet starts and random starts, no action noise",
+    "noisy": "the tracking expert with action noise 0.1 (MoCapAct's act_noise)",
+}
+
+
 def _mocap_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
-    envs = [EnvEntry(f"{NAMESPACE}/CMUHumanoidTracking-v0", "mocap", "envsuite.mocap.tracking:CMUHumanoidTrackingEnv",
-                     None, description="CMU humanoid (V2020) tracking CMU mocap clips, dm_control's comic reward")]
-    return envs, []
+    entry_point = "envsuite.mocap.tracking:CMUHumanoidTrackingEnv"
+    base_id = f"{NAMESPACE}/CMUHumanoidTracking-v0"
+    envs = [EnvEntry(base_id, "mocap", entry_point, None,
+                     description="CMU humanoid (V2020) tracking CMU mocap clips, dm_control's comic reward")]
+    datasets = []
+    for clip, (what, snippets) in MOCAP_CLIPS.items():
+        for kind, how in MOCAP_DATASET_KINDS.items():
+            dataset_id = f"mocap/{clip}-{kind}-v0"
+            env_id = f"{NAMESPACE}/mocap-{clip}-{kind}-v0"
+            # No D4RL reference scores: MoCap data is judged by normalized episode length (metrics).
+            kwargs = {"snippets": list(snippets), "dataset_id": dataset_id}
+            envs.append(EnvEntry(env_id, "mocap", entry_point, None, kwargs, dataset_id, f"{what}: {how}"))
+            datasets.append(DatasetEntry(dataset_id, "mocap", env_id, base_id, kind, None, None, f"{what}: {how}"))
+    return envs, datasets
 
 
 # --- the catalogue ----------------------------------------------------------------------------

@@ -1,23 +1,31 @@
 """The tracking expert: sampling-based model-predictive control (MPPI) on `mujoco.rollout`.
 
 Where it sits: the MoCap family's behaviour policy (envsuite/mocap/), used by the MoCap datasets
-(datagen) the way MoCapAct uses its per-snippet PPO experts. It needs no training and no weights:
-at every control step it plans on the env's own model from the env's exact physics state.
+(datagen/mocap.py) the way MoCapAct uses its per-snippet PPO experts. It needs no training and no
+weights: at every control step it plans on the env's own model from the env's exact physics state.
+
+The controller is "reference pose + stiffness feedback + planned correction":
+
+    action(t) = clip(pose_to_actuation(q_ref(t + 1)) + feedback_gain * (q_ref(t + 1) - q(t)) [in control
+                     units] + correction(t), -1, 1)
 
 Each control step:
-1. The nominal plan drives every position actuator to the reference pose of the next step
-   (`pose_to_actuation`, dm_control's cmu_pose_to_actuation), over a horizon of H control steps.
-2. `samples` perturbed plans (the previous step's correction, shifted, plus Gaussian noise held
-   for `knot_steps` control steps; one unperturbed) are rolled out from the current state with
-   `mujoco.rollout` on `threads` threads.
+1. `samples` corrections over a horizon of H control steps are drawn: the previous step's plan,
+   shifted by one step, plus Gaussian noise (`noise_std`, held for `knot_steps` control steps, on
+   the leg and trunk actuators only: balance is kept with them, and noise on the arms only wastes
+   samples); sample 0 is the previous plan unperturbed.
+2. Every sample is rolled out closed-loop (the feedback term uses the rolled-out joints) with
+   `mujoco.rollout`, one control step per call, on `threads` threads.
 3. Each rollout is scored with the task's own termination error and comic reward at every control
    step of the horizon (forward kinematics on the rolled-out qpos); a rollout that would terminate
-   scores `failure_penalty` and no further reward.
-4. MPPI: the correction is the softmax(beta * normalised score)-weighted mean of the samples; the
-   first step of (nominal + correction) is the action, clipped to [-1, 1].
+   loses `failure_penalty` and scores nothing after.
+4. MPPI: the plan is the softmax(beta * normalised score)-weighted mean of the samples (beta = 100
+   keeps it close to the best sample); the executed action is the same mean of their first controls.
 
-The planner's randomness comes from the `rng` given to `act`, so an episode is reproducible from
-its seed. Its cost is about samples x 6 H physics steps per control step (see README for timings).
+The planner's randomness comes from the `rng` given to `act`, so an episode is reproducible from its
+seed. Its cost is samples x 6 H physics steps per control step (defaults: 16 x 120 = 1,920, against 6
+for the env step itself); README and benchmarks/RESULTS.md give the measured time per step and the
+normalized episode length per clip.
 """
 
 from __future__ import annotations
@@ -41,24 +49,37 @@ def pose_to_actuation(model, indices, joints_in_mocap_order: np.ndarray) -> np.n
     return (2.0 * target - (high + low)) / (high - low)
 
 
+# Which actuators the planner perturbs: balance is kept with the legs and the trunk.
+PERTURBED_ACTUATORS = {
+    "all": None,
+    "legs-and-trunk": ("femur", "tibia", "foot", "toes", "lowerback", "upperback", "thorax"),
+}
+
+
 class TrackingMPC:
     """MPPI around the reference pose, planning with the env's own model and reward."""
 
     name = "tracking_mpc"
 
-    def __init__(self, horizon: int = 8, samples: int = 32, noise_std: float = 0.15, knot_steps: int = 2,
-                 beta: float = 10.0, failure_penalty: float = 5.0, feedback_gain: float = 4.0, threads: int = 2):
+    def __init__(self, horizon: int = 20, samples: int = 16, noise_std: float = 0.2, knot_steps: int = 4,
+                 beta: float = 100.0, failure_penalty: float = 5.0, feedback_gain: float = 4.0,
+                 perturbed: str = "legs-and-trunk", threads: int = 2):
         if horizon < 1 or samples < 2 or knot_steps < 1 or threads < 1:
             raise ValueError("TrackingMPC needs horizon >= 1, samples >= 2, knot_steps >= 1 and threads >= 1")
         self.horizon, self.samples, self.noise_std, self.knot_steps = int(horizon), int(samples), float(noise_std), int(knot_steps)
         self.beta, self.failure_penalty, self.threads = float(beta), float(failure_penalty), int(threads)
         self.feedback_gain = float(feedback_gain)
+        if perturbed not in PERTURBED_ACTUATORS:
+            raise ValueError(f"perturbed must be one of {sorted(PERTURBED_ACTUATORS)}, got {perturbed!r}")
+        self.perturbed = perturbed
         self._model = None
+        self._correction = None
 
     @property
     def info(self) -> dict:
         return {"kind": "mppi", "horizon": self.horizon, "samples": self.samples, "noise_std": self.noise_std,
-                "knot_steps": self.knot_steps, "beta": self.beta, "failure_penalty": self.failure_penalty}
+                "knot_steps": self.knot_steps, "beta": self.beta, "failure_penalty": self.failure_penalty,
+                "feedback_gain": self.feedback_gain, "perturbed": self.perturbed}
 
     def _bind(self, env):
         if self._model is env.model:
@@ -68,6 +89,9 @@ class TrackingMPC:
         self._rollout_data = [mujoco.MjData(env.model) for _ in range(self.threads)]
         self._scratch = mujoco.MjData(env.model)
         self._state_size = mujoco.mj_stateSize(env.model, mujoco.mjtState.mjSTATE_FULLPHYSICS)
+        names = PERTURBED_ACTUATORS[self.perturbed]
+        self._noise_mask = np.array([names is None or any(part in name for part in names)
+                                     for name in env.indices.actuator_names], dtype=np.float64)
         joint = env.model.actuator_trnid[:, 0]
         self._control_per_radian = 2.0 / (env.model.jnt_range[joint, 1] - env.model.jnt_range[joint, 0])
 
@@ -84,11 +108,11 @@ class TrackingMPC:
         last = len(joints) - 1
         steps = np.minimum(t + 1 + np.arange(self.horizon), last)  # reference step each planned action aims at
         nominal = pose_to_actuation(model, ix, joints[steps])  # (H, nu)
-        if getattr(self, "_correction", None) is None:
+        if self._correction is None:
             self._correction = np.zeros_like(nominal)
         knots = -(-self.horizon // self.knot_steps)
         noise = self.noise_std * rng.standard_normal((self.samples, knots, model.nu))
-        noise = np.repeat(noise, self.knot_steps, axis=1)[:, : self.horizon]
+        noise = np.repeat(noise, self.knot_steps, axis=1)[:, : self.horizon] * self._noise_mask
         noise[0] = 0.0
         corrections = self._correction[None] + noise  # (K, H, nu)
 
@@ -158,3 +182,59 @@ class TrackingMPC:
                     scratch.qvel[ix.mocap_dof], features["joints_velocity"][step], appendages,
                     features["appendages"][step], scratch.xquat[ix.tracking_bodies], features["body_quaternions"][step])
         return scores
+
+
+def run_episode(env, expert: TrackingMPC, rng: np.random.Generator, *, action_noise: float = 0.0,
+                seed: int | None = None, options: dict | None = None, progress=None) -> dict:
+    """One episode of `expert` on the (unwrapped) tracking env, MoCapAct-style.
+
+    The executed action is clip(mean action + action_noise * N(0, 1), -1, 1), as MoCapAct rolls out
+    its experts with `act_noise`; both are recorded. Returns per-step arrays (observations (T, D),
+    actions, mean_actions (T, 56), rewards, terminated/truncated flags), the final observation,
+    per-step `infos` (MoCapAct's time_in_clip, start_time_in_clip, last_time_in_clip, and the clip
+    step) and the env's episode metrics (normalized_episode_length, normalized_return, ...).
+    `progress(1)` is called after every step when given.
+    """
+    observation, info = env.reset(seed=seed, options=options)
+    expert.reset()
+    last_time_in_clip = env.last_time_index / (env.reference.num_steps - 1)
+    observations, actions, mean_actions, rewards = [observation], [], [], []
+    time_steps, times_in_clip = [], []
+    while True:
+        mean_action = expert.act(env, rng)
+        action = mean_action
+        if action_noise > 0:
+            action = np.clip(mean_action + action_noise * rng.standard_normal(mean_action.shape), -1.0, 1.0)
+        action = action.astype(np.float32)
+        observation, reward, terminated, truncated, step_info = env.step(action)
+        actions.append(action)
+        mean_actions.append(mean_action.astype(np.float32))
+        rewards.append(reward)
+        time_steps.append(step_info["time_step"])
+        times_in_clip.append(step_info["time_in_clip"])
+        if progress is not None:
+            progress(1)
+        if terminated or truncated:
+            break
+        observations.append(observation)
+    length = len(rewards)
+    return {
+        "observations": np.stack(observations),
+        "final_observation": observation,
+        "actions": np.stack(actions),
+        "mean_actions": np.stack(mean_actions),
+        "rewards": np.asarray(rewards, dtype=np.float64),
+        "terminated": bool(terminated),
+        "truncated": bool(truncated),
+        "snippet_id": info["snippet_id"],
+        "start_step": info["start_step"],
+        "infos": {
+            "start_step": np.full(length, info["start_step"], dtype=np.int64),
+            "time_step": np.asarray(time_steps, dtype=np.int64),
+            "time_in_clip": np.asarray(times_in_clip, dtype=np.float64),
+            "start_time_in_clip": np.full(length, info["time_in_clip"], dtype=np.float64),
+            "last_time_in_clip": np.full(length, last_time_in_clip, dtype=np.float64),
+        },
+        "metrics": {key: step_info[key] for key in
+                    ("episode_length", "episode_return", "normalized_episode_length", "normalized_return")},
+    }

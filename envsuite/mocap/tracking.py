@@ -18,7 +18,7 @@ on the same clip, start and actions and asserts equal rewards, termination and o
 | Starting state | the reference pose and velocities at the start step: the snippet's first step (`start_mode="snippet-start"`), or uniform over the steps dm_control's task may start at (`"random-start"`: start .. end - max(ref_steps) - min_steps - 1); `reset(options={"snippet": id, "start_step": k})` picks one |
 | Info | `snippet_id`, `snippet_index`, `start_step` (clip step the episode started at), `time_step` (clip step now), `termination_error`, `time_in_clip`; at the episode's end `normalized_episode_length` and `normalized_return` (MoCapAct's metrics) |
 | Bad actions | NaN/inf, wrong shape or non-float dtype: ValueError naming the env and the space. Out-of-bounds floats are passed on as in dm_control: MuJoCo clamps each control to [-1, 1] |
-| Arguments | `clip_path` (default: the committed library assets/mocap/cmu_clips.h5), `snippets` (snippet ids `<clip>-<start>-<end>` or clip names for whole clips; default every clip whole), `ref_steps` (1, 2, 3, 4, 5), `start_mode`, `min_steps` (10), `termination_error_threshold` (0.3), `render_mode` ("rgb_array"), `render_width`, `render_height`, `camera_id` (3, MoCapAct's) |
+| Arguments | `clip_path` (default: the committed library assets/mocap/cmu_clips.h5), `snippets` (snippet ids `<clip>-<start>-<end>` or clip names for whole clips; default every clip whole), `ref_steps` (1, 2, 3, 4, 5), `start_mode`, `min_steps` (10), `termination_error_threshold` (0.3), `render_mode` ("rgb_array"), `render_width`, `render_height`, `camera_id` (3, MoCapAct's); `dataset_id` (set by the registry for `envsuite/mocap-<clip>-<kind>-v0`: `get_dataset()`) |
 
 Differences from dm_control's task, by design: no recompilation on reset; the random start is drawn
 from the env's own `np_random` (dm_control draws from its RandomState), so parity is asserted for a
@@ -37,7 +37,7 @@ import mujoco
 import numpy as np
 from gymnasium import spaces
 
-from envsuite.common import validate_box_action
+from envsuite.common import DatasetEnvMixin, validate_box_action
 from envsuite.mocap.clips import read_clips
 from envsuite.mocap.observables import observable_indices, observable_slices, observation_size
 from envsuite.mocap import kernels
@@ -81,14 +81,15 @@ def load_snippets(clip_path=None, snippets=None) -> list[ReferenceSnippet]:
     return references
 
 
-class CMUHumanoidTrackingEnv(gymnasium.Env):
+class CMUHumanoidTrackingEnv(DatasetEnvMixin, gymnasium.Env):
     """The CMU humanoid tracking reference snippets with dm_control's comic reward (see the module table)."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 33}
 
     def __init__(self, clip_path=None, snippets=None, ref_steps=DEFAULT_REF_STEPS, start_mode: str = "snippet-start",
                  min_steps: int = 10, termination_error_threshold: float = 0.3, render_mode: str | None = None,
-                 render_width: int = 640, render_height: int = 480, camera_id: int = 3):
+                 render_width: int = 640, render_height: int = 480, camera_id: int = 3,
+                 dataset_id: str | None = None, ref_min_score: float | None = None, ref_max_score: float | None = None):
         if start_mode not in START_MODES:
             raise ValueError(f"start_mode must be one of {START_MODES}, got {start_mode!r}")
         ref_steps = np.sort(np.asarray(ref_steps, dtype=np.int64))
@@ -98,6 +99,7 @@ class CMUHumanoidTrackingEnv(gymnasium.Env):
             raise ValueError(f"termination_error_threshold must be positive, got {termination_error_threshold}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
+        self._init_dataset(dataset_id, ref_min_score, ref_max_score)
         self.references = load_snippets(clip_path, snippets)
         self.ref_steps = ref_steps
         self.start_mode = start_mode
@@ -134,18 +136,23 @@ class CMUHumanoidTrackingEnv(gymnasium.Env):
         starts = []
         max_ref_step = int(self.ref_steps[-1])
         for index, reference in enumerate(self.references):
-            start, end = reference.snippet.start_step, reference.snippet.end_step
             if reference.num_steps - max_ref_step - 1 < 1:
                 raise ValueError(f"snippet {reference.snippet.id} has {reference.num_steps} steps; tracking with "
                                  f"reference steps up to {max_ref_step} needs at least {max_ref_step + 2}")
             if self.start_mode == "snippet-start":
-                starts.append((index, start))
+                starts.append((index, reference.snippet.start_step))
             else:
-                starts.extend((index, step) for step in range(start, end - max_ref_step - self.min_steps))
+                starts.extend((index, step) for step in self.random_start_steps(index))
         if not starts:
             raise ValueError(f"no snippet is long enough for a random start with min_steps={self.min_steps} and "
                              f"ref_steps up to {max_ref_step}; use start_mode='snippet-start' or a smaller min_steps")
         return starts
+
+    def random_start_steps(self, snippet_index: int) -> list[int]:
+        """The clip steps a random start may pick in one snippet: start .. end - max(ref_steps) - min_steps - 1
+        (dm_control's _get_possible_starts; empty for a snippet too short)."""
+        snippet = self.references[snippet_index].snippet
+        return list(range(snippet.start_step, snippet.end_step - int(self.ref_steps[-1]) - self.min_steps))
 
     def _bind_data_views(self):
         # The bindings build a new numpy view on every attribute access; take them once.
@@ -384,3 +391,8 @@ class CMUHumanoidTrackingEnv(gymnasium.Env):
 
     def _env_name(self) -> str:
         return self.spec.id if self.spec is not None else "CMUHumanoidTracking"
+
+    def get_normalized_score(self, episode_return):
+        raise ValueError(f"{self._env_name()}: MoCap datasets have no D4RL reference scores; they are judged by "
+                         "MoCapAct's normalized episode length and return (the dataset's metrics, and the "
+                         "normalized_episode_length / normalized_return an episode's last info carries)")

@@ -28,6 +28,7 @@ class Trajectory:
     timeouts: np.ndarray  # (T,) bool
     final_observation: Any  # observation after the last step
     seed: int
+    infos: dict[str, Any] | None = None  # optional per-step extras (T, ...), stored under infos/ in a dataset
 
     def __len__(self) -> int:
         return len(self.rewards)

@@ -1,0 +1,131 @@
+"""MoCap datasets, as MoCapAct rolls out its clip experts: from snippet starts and from random starts.
+
+Where it sits: datagen's MoCap family plan and shard function (datagen -> envsuite.mocap). The local
+runner (datagen/runner.py) calls `rollout_mocap_shard` for recipes of family "mocap"; the result is
+written by datagen/generate.py like any other shard.
+
+Episode i of a recipe, from (recipe seed, i) alone:
+- snippet: (i // 2) mod the number of snippets the env tracks;
+- start: the snippet's first step when i is even (MoCapAct's "start" rollouts), otherwise a step
+  drawn uniformly from the task's possible starts in that snippet (its random-start rollouts);
+- behaviour: the tracking expert (envsuite.mocap.expert.TrackingMPC), whose planner draws from the
+  episode's own stream; the executed action is clip(mean + action_noise * N(0, 1), -1, 1) (MoCapAct's
+  act_noise, 0.1 in its datasets). Both actions and mean actions are recorded.
+
+Per-step infos: mean_actions, snippet_id, random_start, start_step, time_step (clip step after the
+action), time_in_clip, start_time_in_clip, last_time_in_clip (MoCapAct's info keys, from which its normalized
+episode length is computed: envsuite.metrics.mocap).
+
+Recipe keys of the family: `env_kwargs` (the env's snippets, ref_steps, ...) and one policy entry
+`kind = "tracking_mpc"` with `action_noise` and any TrackingMPC argument under `[policies.planner]`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+
+from datagen.recipes import EpisodePlan, Recipe, RecipeError, env_episode_seed, episode_rng
+from envsuite.policies.rollout import Trajectory
+
+_START_KINDS = ("snippet-start", "random-start")
+
+
+def episode_start_kind(index: int) -> str:
+    return _START_KINDS[index % 2]
+
+
+class MocapPlan(EpisodePlan):
+    """The recipe's one tracking expert, run from alternating snippet starts and random starts."""
+
+    def __init__(self, recipe: Recipe):
+        from envsuite.mocap.expert import TrackingMPC
+
+        if len(recipe.policies) != 1 or recipe.policies[0].get("kind") != "tracking_mpc":
+            raise RecipeError(f"{recipe.path}: a mocap recipe has one [[policies]] entry with kind = 'tracking_mpc'")
+        entry = recipe.policies[0]
+        self.recipe = recipe
+        self.action_noise = float(entry.get("action_noise", 0.0))
+        if not 0.0 <= self.action_noise < 1.0:
+            raise RecipeError(f"{recipe.path}: action_noise must be in [0, 1), got {self.action_noise}")
+        try:
+            self.expert = TrackingMPC(**dict(entry.get("planner", {})))
+        except TypeError as error:
+            raise RecipeError(f"{recipe.path}: bad [policies.planner] entry ({error})") from None
+        self.name = entry.get("name", "tracking-mpc")
+        self.policy_names = [self.name]
+        self.num_episodes = None
+
+    def episode(self, index):
+        return 0, self.expert, env_episode_seed(self.recipe.seed, index)
+
+    def describe_policies(self):
+        return [{"name": self.name, "type": "TrackingMPC", "action_noise": self.action_noise, **self.expert.info}]
+
+
+_worker_envs: dict[str, Any] = {}
+
+
+def make_env(recipe: Recipe):
+    """The recipe's tracking env (unwrapped), one per process and recipe."""
+    import gymnasium
+
+    import envsuite  # noqa: F401
+
+    key = json.dumps([recipe.env_id, recipe.env_kwargs], sort_keys=True)
+    if key not in _worker_envs:
+        _worker_envs.clear()
+        _worker_envs[key] = gymnasium.make(recipe.env_id, **recipe.env_kwargs).unwrapped
+    return _worker_envs[key]
+
+
+def episode_options(env, recipe_seed: int, index: int) -> dict:
+    """The reset options of episode `index`: its snippet and start step (see the module docstring)."""
+    snippet = (index // 2) % len(env.references)
+    if episode_start_kind(index) == "snippet-start":
+        return {"snippet": snippet, "start_step": env.references[snippet].snippet.start_step}
+    steps = env.random_start_steps(snippet)
+    if not steps:  # too short for a random start: dm_control's task would never start it elsewhere either
+        return {"snippet": snippet, "start_step": env.references[snippet].snippet.start_step}
+    chosen = np.random.default_rng([recipe_seed, index, 3]).integers(len(steps))
+    return {"snippet": snippet, "start_step": int(steps[chosen])}
+
+
+def rollout_mocap_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajectory]]:
+    """The episodes of one shard, in order, as (policy index, trajectory with infos)."""
+    from envsuite.mocap.expert import run_episode
+
+    env = make_env(recipe)
+    plan = MocapPlan(recipe)
+    first = shard_index * recipe.episodes_per_shard
+    episodes = []
+    for index in range(first, first + recipe.episodes_per_shard):
+        policy_index, expert, env_seed = plan.episode(index)
+        result = run_episode(env, expert, episode_rng(recipe.seed, index), action_noise=plan.action_noise,
+                             seed=env_seed, options=episode_options(env, recipe.seed, index))
+        length = len(result["rewards"])
+        terminals = np.zeros(length, dtype=bool)
+        timeouts = np.zeros(length, dtype=bool)
+        terminals[-1], timeouts[-1] = result["terminated"], not result["terminated"]
+        infos = dict(result["infos"], mean_actions=result["mean_actions"],
+                     snippet_id=np.full(length, result["snippet_id"]),
+                     random_start=np.full(length, episode_start_kind(index) == "random-start"))
+        episodes.append((policy_index, Trajectory(
+            observations=result["observations"], actions=result["actions"], rewards=result["rewards"],
+            terminals=terminals, timeouts=timeouts, final_observation=result["final_observation"], seed=env_seed,
+            infos=infos)))
+    return episodes
+
+
+def dataset_attributes(recipe: Recipe) -> dict[str, Any]:
+    """MoCapAct's dataset-level fields: observable_indices ({name: [start, stop)}), ref_steps, snippets."""
+    env = make_env(recipe)
+    return {
+        "observable_indices": {name: [int(columns[0]), int(columns[-1]) + 1]
+                               for name, columns in env.observable_indices.items()},
+        "ref_steps": [int(step) for step in env.ref_steps],
+        "snippets": [reference.snippet.id for reference in env.references],
+        "actuator_names": list(env.actuator_names),
+    }
