@@ -98,6 +98,9 @@ def cmd_metrics(args) -> int:
             rows.append(dataset_metrics(dataset, reference, bins=args.bins))
     columns = [("dataset_id", "dataset", "s"), ("episodes", "episodes", "d"), ("steps", "steps", "d"),
                ("return_mean", "mean return", ".1f"), ("d4rl_score", "normalized score", ".1f"), ("tq", "TQ", ".3f")]
+    mocap = any("normalized_episode_length" in row for row in rows)
+    if mocap:
+        columns += [("normalized_episode_length", "norm. length", ".3f"), ("normalized_return", "norm. return", ".3f")]
     if reference is not None:
         columns.append(("saco", "SACo", ".3f"))
     if args.json:
@@ -106,6 +109,9 @@ def cmd_metrics(args) -> int:
         print(format_table(rows, columns))
         print("mean return over complete episodes; normalized score = 100 * (R - random) / (expert - random), "
               "D4RL's; TQ = (mean R - random) / (expert - random)")
+        if mocap:
+            print("norm. length / norm. return: MoCapAct's normalized episode length and return "
+                  "(1 = tracked to the end of the snippet), mean over complete episodes")
         if reference is not None:
             print(f"SACo: unique digitised (state, action) pairs / those of {reference.dataset_id} "
                   f"({rows[0]['saco_bins']} bins per dimension, limits from the reference)")

@@ -47,6 +47,8 @@ def dataset_metrics(dataset, reference=None, bins: int | None = None) -> dict[st
         row["d4rl_score"] = 100.0 * row["normalized_score"]  # the x100 figure D4RL papers report
     else:
         row["normalized_score"] = row["tq"] = row["d4rl_score"] = math.nan
+    if dataset.family == "mocap" and len(returns):
+        row.update(mocap_row(dataset, len(returns)))
     if reference is not None:
         kwargs = {} if bins is None else {"bins": bins}
         saco = kernels.saco(_flat(dataset.observations), _flat(dataset.actions),
@@ -55,6 +57,19 @@ def dataset_metrics(dataset, reference=None, bins: int | None = None) -> dict[st
         row["saco_reference"] = reference.dataset_id
         row["saco_bins"] = int(saco.bins)
     return row
+
+
+def mocap_row(dataset, complete_episodes: int) -> dict[str, float]:
+    """MoCapAct's normalized episode length and return, recomputed from the dataset's infos."""
+    from envsuite.metrics.mocap import episode_metrics_from_steps
+
+    infos = dataset.infos
+    per_episode = episode_metrics_from_steps(
+        dataset.episode_starts[:complete_episodes], dataset.episode_lengths[:complete_episodes],
+        dataset.episode_returns[:complete_episodes], np.asarray(infos["time_in_clip"]),
+        np.asarray(infos["start_time_in_clip"]), np.asarray(infos["last_time_in_clip"]))
+    return {"normalized_episode_length": float(per_episode["normalized_episode_length"].mean()),
+            "normalized_return": float(per_episode["normalized_return"].mean())}
 
 
 def _flat(array) -> np.ndarray:

@@ -1,0 +1,99 @@
+"""MoCap datasets end to end: MoCapAct's layout, reproducibility, and exact replays in the tracking env
+(the oracle: stepping envsuite/CMUHumanoidTracking-v0 with the recorded actions from the recorded start
+gives the recorded observations and rewards)."""
+
+import dataclasses
+import json
+
+import h5py
+import numpy as np
+import pytest
+
+from datagen.generate import generate
+from datagen.mocap import episode_options, episode_start_kind
+from datagen.recipes import env_episode_seed, load_recipe
+from envsuite.data import load_dataset, verify_dataset
+from envsuite.metrics.mocap import episode_metrics_from_steps
+from envsuite.mocap.tracking import CMUHumanoidTrackingEnv
+
+# A cheap planner and a short snippet: these tests check the data, not the expert's quality.
+CHEAP_PLANNER = {"horizon": 3, "samples": 3, "knot_steps": 1, "threads": 1}
+
+
+def cheap_recipe(dataset_id, steps, **policy_changes):
+    recipe = load_recipe(dataset_id)
+    policy = dict(recipe.policies[0], planner=CHEAP_PLANNER, **policy_changes)
+    return dataclasses.replace(recipe, sizes={"small": steps, "full": steps}, policies=(policy,),
+                               env_kwargs=dict(recipe.env_kwargs, snippets=["02_01-0-40"]))
+
+
+@pytest.fixture(scope="module")
+def noisy_dataset(tmp_path_factory):
+    recipe = cheap_recipe("mocap/02_01-noisy-v0", 60)
+    return recipe, generate(recipe, "small", out=tmp_path_factory.mktemp("noisy"), progress=False)
+
+
+def test_layout_infos_and_attributes_follow_mocapact(noisy_dataset):
+    recipe, path = noisy_dataset
+    env = CMUHumanoidTrackingEnv(snippets=["02_01-0-40"])
+    with load_dataset(path, in_memory=True) as dataset:
+        assert dataset.total_steps == 60 and dataset.observations.shape == (60, 2847)
+        assert dataset.observations.dtype == np.float32
+        infos = dataset.infos
+        assert sorted(infos) == ["last_time_in_clip", "mean_actions", "random_start", "snippet_id", "start_step",
+                                 "start_time_in_clip", "time_in_clip", "time_step"]
+        indices = json.loads(dataset.attrs["observable_indices"])
+        assert indices == {name: [int(c[0]), int(c[-1]) + 1] for name, c in env.observable_indices.items()}
+        assert json.loads(dataset.attrs["ref_steps"]) == [1, 2, 3, 4, 5]
+        assert json.loads(dataset.attrs["snippets"]) == ["02_01-0-40"]
+        # action noise 0.1: executed actions differ from the expert's mean actions, by clipped noise
+        difference = dataset.actions - infos["mean_actions"]
+        assert 0.07 < difference.std() < 0.11 and np.all(np.abs(dataset.actions) <= 1.0)
+        starts, lengths = dataset.episode_starts, dataset.episode_lengths
+        for e in range(dataset.total_episodes):
+            rows = slice(starts[e], starts[e] + lengths[e])
+            assert bool(infos["random_start"][starts[e]]) == (episode_start_kind(e) == "random-start")
+            np.testing.assert_array_equal(infos["time_step"][rows], infos["start_step"][rows] + np.arange(1, lengths[e] + 1))
+            assert set(np.asarray(infos["snippet_id"][rows]).astype(str)) == {"02_01-0-40"}
+        if dataset.total_episodes > 1:
+            complete = dataset.total_episodes - int(bool(dataset.metrics["last_episode_cut_by_size"]))
+            per_episode = episode_metrics_from_steps(starts[:complete], lengths[:complete],
+                                                     dataset.episode_returns[:complete], infos["time_in_clip"],
+                                                     infos["start_time_in_clip"], infos["last_time_in_clip"])
+            assert dataset.metrics["normalized_episode_length_mean"] == pytest.approx(
+                per_episode["normalized_episode_length"].mean(), rel=1e-12)
+    assert verify_dataset(path)["content_sha256"]
+
+
+def test_every_episode_replays_exactly_in_the_tracking_env(noisy_dataset):
+    recipe, path = noisy_dataset
+    env = CMUHumanoidTrackingEnv(snippets=["02_01-0-40"])
+    with load_dataset(path, in_memory=True) as dataset:
+        for e in range(dataset.total_episodes):
+            episode = dataset.episode(e)
+            assert episode.seed == env_episode_seed(recipe.seed, e)
+            options = episode_options(env, recipe.seed, e)
+            observation, info = env.reset(seed=episode.seed, options=options)
+            assert info["start_step"] == dataset.infos["start_step"][dataset.episode_starts[e]]
+            for t in range(len(episode)):
+                np.testing.assert_array_equal(episode.observations[t], observation)
+                observation, reward, terminated, truncated, _ = env.step(episode.actions[t])
+                assert episode.rewards[t] == np.float32(reward)
+                if terminated or truncated:
+                    assert t == len(episode) - 1 and episode.terminals[t] == terminated
+            np.testing.assert_array_equal(episode.final_observation, observation)
+
+
+def test_the_same_recipe_gives_the_same_hash_with_two_workers(tmp_path, noisy_dataset):
+    recipe, path = noisy_dataset
+    again = generate(recipe, "small", out=tmp_path, workers=2, progress=False)
+    with h5py.File(path) as a, h5py.File(again) as b:
+        assert a.attrs["content_sha256"] == b.attrs["content_sha256"]
+
+
+def test_expert_dataset_without_noise_records_the_mean_actions(tmp_path):
+    recipe = cheap_recipe("mocap/02_01-expert-v0", 20)
+    path = generate(recipe, "small", out=tmp_path, progress=False)
+    with load_dataset(path, in_memory=True) as dataset:
+        np.testing.assert_array_equal(dataset.actions, dataset.infos["mean_actions"])
+        assert dataset.env_id == "envsuite/mocap-02_01-expert-v0"
