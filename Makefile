@@ -34,6 +34,7 @@ test: install
 bench: install
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/mocap.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) build dist

@@ -22,7 +22,6 @@ import argparse
 import dataclasses
 import multiprocessing
 import os
-import platform
 import resource
 import shlex
 import subprocess
@@ -39,6 +38,9 @@ import numpy as np
 warnings.filterwarnings("ignore", module="minari")  # its "please add a description" advice, per dataset
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from benchmarks.results import machine_description, write_section  # noqa: E402
 
 
 @dataclasses.dataclass
@@ -289,20 +291,6 @@ def peak_rss_mib(dataset_id: str, steps: int, out: Path) -> tuple[float, float]:
 # --- report -----------------------------------------------------------------------------------
 
 
-def machine_description() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()
-    return (f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} "
-            f"{platform.release()}; load average at start {load[0]:.2f}")
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (a smoke run; not the published figures)")
@@ -360,20 +348,17 @@ def main(argv=None) -> int:
         table.append(f"| {c.name} | {c.work} | {c.envsuite_seconds:.3f} | {c.anchor_name} | {c.anchor_seconds:.3f} | "
                      f"{c.speedup:.1f}x |")
     report = "\n".join([
-        "# Benchmark results",
+        "## Locomotion datagen, reading and metrics (issue 3)",
         "",
         f"Command: `{command}` (from the repository root; `make bench` runs it). Run started {started_utc}.",
         f"Machine: {machine}.",
-        "Each comparison runs envsuite and its anchor on the same work in this one process run; absolute",
-        "times on a small shared machine are noise, the ratios are the result. Where a bar of issue 3 is",
-        "missed, benchmarks/PROFILE.md shows where the time goes.",
+        "Where a bar of issue 3 is missed, benchmarks/PROFILE.md shows where the time goes.",
         "",
         *table,
         "",
         *lines,
-        "",
     ])
-    Path(args.out).write_text(report)
+    write_section(Path(args.out), "locomotion", report)
     print(report)
     return 0
 

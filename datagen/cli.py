@@ -7,6 +7,7 @@
     envsuite-datagen verify ID|PATH [...]
     envsuite-datagen train-policy ENV [--seed S] [--workers K] [--out DIR]
     envsuite-datagen evaluate-policy ENV [--kind expert|medium|random] [--episodes N]
+    envsuite-datagen evaluate-tracking [CLIP ...] [--episodes N] [--action-noise A] [--seed S]
 
 Bad arguments exit with code 2 and one line on stderr; unknown ids get close matches.
 """
@@ -162,6 +163,33 @@ def cmd_evaluate_policy(args) -> int:
     return 0
 
 
+def cmd_evaluate_tracking(args) -> int:
+    from datagen.mocap import evaluate_tracking
+    from envsuite.registry import MOCAP_CLIPS
+
+    clips = args.clips or list(MOCAP_CLIPS)
+    unknown = [clip for clip in clips if clip not in MOCAP_CLIPS]
+    if unknown:
+        raise UsageError(f"unknown clips {unknown}; the committed clips are {', '.join(MOCAP_CLIPS)}")
+    if args.episodes < 1:
+        raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
+    if not 0.0 <= args.action_noise < 1.0:
+        raise UsageError(f"--action-noise must be in [0, 1), got {args.action_noise}")
+    print(f"tracking expert, {args.episodes} episode(s) per snippet from its start and from random starts, "
+          f"action noise {args.action_noise}, seed {args.seed}")
+    for clip in clips:
+        result = evaluate_tracking(list(MOCAP_CLIPS[clip][1]), args.episodes, action_noise=args.action_noise,
+                                   seed=args.seed, progress=not args.quiet)
+        lengths, random = result["normalized_episode_length"], result["random_start"]
+        parts = [f"{clip}: normalized episode length {lengths.mean():.3f} (min {lengths.min():.3f}) over {len(lengths)}"]
+        for label, chosen in (("start", ~random), ("random start", random)):
+            parts.append(f"{label} {lengths[chosen].mean():.3f}")
+        parts.append(f"normalized return {result['normalized_return'].mean():.3f}")
+        parts.append(f"{1e3 * result['seconds_per_step']:.0f} ms per step")
+        print("; ".join(parts))
+    return 0
+
+
 def _decoded(value):
     """Attributes that hold JSON (spaces, recipe, policies) shown as structure, not as a quoted string."""
     if isinstance(value, str) and value[:1] in "[{":
@@ -235,6 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--episodes", type=int, default=100)
     p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_evaluate_policy)
+
+    p = sub.add_parser("evaluate-tracking", help="normalized episode length of the MoCap tracking expert per clip")
+    p.add_argument("clips", nargs="*", metavar="CLIP", help="committed clips (default: all)")
+    p.add_argument("--episodes", type=int, default=4, help="episodes per snippet and start kind")
+    p.add_argument("--action-noise", type=float, default=0.0, help="Gaussian action noise (MoCapAct: 0.1)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_evaluate_tracking)
     return parser
 
 

@@ -129,3 +129,36 @@ def dataset_attributes(recipe: Recipe) -> dict[str, Any]:
         "snippets": [reference.snippet.id for reference in env.references],
         "actuator_names": list(env.actuator_names),
     }
+
+
+def evaluate_tracking(snippets: list[str], episodes: int, *, action_noise: float = 0.0, seed: int = 0,
+                      planner: dict | None = None, progress: bool = True) -> dict[str, Any]:
+    """Roll out the tracking expert `episodes` times per snippet from its start and from random starts
+    (the episode definition of the datasets, with this seed); returns per-episode normalized lengths,
+    normalized returns, start kinds and the planner's time per step."""
+    import time
+
+    from tqdm import tqdm
+
+    import envsuite  # noqa: F401
+    from envsuite.mocap.expert import TrackingMPC, run_episode
+    from envsuite.mocap.tracking import CMUHumanoidTrackingEnv
+
+    env = CMUHumanoidTrackingEnv(snippets=snippets)
+    expert = TrackingMPC(**(planner or {}))
+    count = 2 * episodes * len(env.references)
+    lengths, returns, random_start, steps = [], [], [], 0
+    begin = time.perf_counter()
+    bar = tqdm(total=count, unit="episode", desc=",".join(snippets), disable=not progress, leave=False)
+    for index in range(count):
+        result = run_episode(env, expert, episode_rng(seed, index), action_noise=action_noise,
+                             seed=env_episode_seed(seed, index), options=episode_options(env, seed, index))
+        lengths.append(result["metrics"]["normalized_episode_length"])
+        returns.append(result["metrics"]["normalized_return"])
+        random_start.append(episode_start_kind(index) == "random-start")
+        steps += len(result["rewards"])
+        bar.update(1)
+    bar.close()
+    return {"normalized_episode_length": np.asarray(lengths), "normalized_return": np.asarray(returns),
+            "random_start": np.asarray(random_start), "steps": steps,
+            "seconds_per_step": (time.perf_counter() - begin) / max(steps, 1), "planner": expert.info}

@@ -7,23 +7,15 @@ import pytest
 
 from envsuite.mocap.convert import library_path
 from envsuite.mocap.observables import split_observation
+from envsuite.mocap.oracle import dm_control_tracking
 from envsuite.mocap.tracking import CMUHumanoidTrackingEnv
 
 REF_STEPS = (1, 2, 3, 4, 5)
 
 
 def dm_control_env(snippet_clip, start_step, end_step, always_init_at_clip_start, seed=0):
-    from dm_control import composer
-    from dm_control.locomotion import arenas
-    from dm_control.locomotion.tasks.reference_pose import tracking, types
-    from dm_control.locomotion.walkers import cmu_humanoid
-
-    task = tracking.MultiClipMocapTracking(
-        walker=cmu_humanoid.CMUHumanoidPositionControlledV2020, arena=arenas.Floor(), ref_path=str(library_path()),
-        dataset=types.ClipCollection(ids=(snippet_clip,), start_steps=(start_step,), end_steps=(end_step,)),
-        ref_steps=REF_STEPS, min_steps=10, reward_type="comic", termination_error_threshold=0.3,
-        always_init_at_clip_start=always_init_at_clip_start)
-    return composer.Environment(task=task, random_state=np.random.RandomState(seed)), task
+    return dm_control_tracking(library_path(), snippet_clip, start_step, end_step,
+                               always_init_at_clip_start=always_init_at_clip_start, ref_steps=REF_STEPS, seed=seed)
 
 
 STALE_CACHE_KEY = "walker/reference_ego_bodies_quats"
