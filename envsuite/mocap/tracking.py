@@ -39,7 +39,8 @@ from gymnasium import spaces
 
 from envsuite.common import DatasetEnvMixin, validate_box_action
 from envsuite.mocap.clips import read_clips
-from envsuite.mocap.observables import observable_indices, observable_slices, observation_size
+from envsuite.mocap.observables import (NUM_APPENDAGES, NUM_BODIES, NUM_JOINTS, observable_indices,
+                                        observable_slices, observation_size)
 from envsuite.mocap import kernels
 from envsuite.mocap.reference import ReferenceSnippet, reference_snippet
 from envsuite.mocap.snippets import Snippet
@@ -74,11 +75,22 @@ def load_snippets(clip_path=None, snippets=None) -> list[ReferenceSnippet]:
                                  "<clip>-<start>-<end>") from None
         if snippet.clip not in clips:
             raise ValueError(f"snippet {snippet.id}: {path} has no clip {snippet.clip!r}; it has {sorted(clips)}")
+        _check_walker(path, clips[snippet.clip])
         references.append(reference_snippet(clips[snippet.clip], snippet))
     dts = {reference.dt for reference in references}
     if len(dts) != 1:
         raise ValueError(f"the snippets' clips have different time steps {sorted(dts)}; one env tracks clips of one dt")
     return references
+
+
+def _check_walker(path, clip) -> None:
+    """The clip must be of the humanoid_CMU_V2020 walker: 56 joints, 31 tracked bodies, 5 appendages."""
+    expected = {"joints": NUM_JOINTS, "body_positions": 3 * NUM_BODIES, "appendages": 3 * NUM_APPENDAGES}
+    found = {name: clip.poses[name].shape[0] for name in expected}
+    if found != expected:
+        raise ValueError(f"{path}: clip {clip.name!r} has pose sizes {found}, but the tracking env's walker "
+                         f"(humanoid_CMU_V2020) needs {expected}; it was made for another walker (dm_control's "
+                         "test clips are for the 2019 model)")
 
 
 class CMUHumanoidTrackingEnv(DatasetEnvMixin, gymnasium.Env):
@@ -209,7 +221,7 @@ class CMUHumanoidTrackingEnv(DatasetEnvMixin, gymnasium.Env):
         action = validate_box_action(self._env_name(), self.action_space, action)
         self._previous = (self._root_position, self._root_quaternion, self._joints)
         self._ctrl[:] = action
-        warnings_before = self._warnings.copy()
+        warnings_before = int(self._warnings.sum())  # MuJoCo's warning counters only grow
         for _ in range(self.n_substeps):
             # dm_control's legacy step: mj_step1 was done for this state, so finish with mj_step2 and
             # bring position/velocity quantities up to date with mj_step1.
@@ -220,7 +232,7 @@ class CMUHumanoidTrackingEnv(DatasetEnvMixin, gymnasium.Env):
         # observed accelerometer, touch and torque sensors are those of the new state. Position and
         # velocity stages are already current after mj_step1, so only the acceleration stage is redone.
         mujoco.mj_forwardSkip(self.model, self.data, mujoco.mjtStage.mjSTAGE_VEL, 0)
-        divergent = bool(np.any(self._warnings > warnings_before))
+        divergent = int(self._warnings.sum()) > warnings_before
         self._time_step += 1
         self._read_walker()
         self._error = self._termination_error()
@@ -315,6 +327,8 @@ class CMUHumanoidTrackingEnv(DatasetEnvMixin, gymnasium.Env):
         self._body_positions = self._xpos[ix.tracking_bodies]
         self._body_quaternions = self._xquat[ix.tracking_bodies]
         self._root_xmat = self._xmat[ix.root_body].reshape(3, 3).copy()
+        # hands, feet and head relative to the root, in the root's frame (reward and observation)
+        self._appendage_positions = (self._xpos[ix.appendage_bodies] - self._xpos[ix.root_body]) @ self._root_xmat
 
     def _termination_error(self) -> float:
         f, t = self._reference.features, self._time_step
@@ -324,12 +338,8 @@ class CMUHumanoidTrackingEnv(DatasetEnvMixin, gymnasium.Env):
         ix, f, t = self.indices, self._reference.features, self._time_step
         return kernels.comic_reward(
             self._error, self.termination_error_threshold, self._subtree_com[ix.com_body], f["center_of_mass"][t],
-            self._qvel[ix.mocap_dof], f["joints_velocity"][t], self._appendages(), f["appendages"][t],
+            self._qvel[ix.mocap_dof], f["joints_velocity"][t], self._appendage_positions, f["appendages"][t],
             self._body_quaternions, f["body_quaternions"][t])
-
-    def _appendages(self) -> np.ndarray:
-        ix = self.indices
-        return (self._xpos[ix.appendage_bodies] - self._xpos[ix.root_body]) @ self._root_xmat
 
     def _time_in_clip(self) -> float:
         return (self._start_time + self.data.time) / self._reference.duration
@@ -338,7 +348,7 @@ class CMUHumanoidTrackingEnv(DatasetEnvMixin, gymnasium.Env):
         ix, s, obs = self.indices, self._slices, self._observation
         sensors = self._sensordata
         obs[s["walker/actuator_activation"]] = self._act
-        obs[s["walker/appendages_pos"]] = self._appendages().reshape(-1)
+        obs[s["walker/appendages_pos"]] = self._appendage_positions.reshape(-1)
         obs[s["walker/body_height"]] = self._xpos[ix.root_body, 2]
         obs[s["walker/end_effectors_pos"]] = sensors[ix.end_effector_sensors]
         obs[s["walker/joints_pos"]] = self._qpos[ix.observable_qpos]

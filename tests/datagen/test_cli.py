@@ -19,6 +19,10 @@ from datagen.cli import main
         (["bogus"], "invalid choice"),
         (["train-policy", "humanoid"], "unknown env"),
         (["verify", "locomotion/nope-v0"], "unknown dataset id"),
+        (["evaluate-tracking", "walk"], "unknown clips ['walk']"),
+        (["evaluate-tracking", "--episodes", "0"], "--episodes must be >= 1"),
+        (["evaluate-tracking", "--action-noise", "2"], "--action-noise must be in [0, 1)"),
+        (["generate", "mocap/02_01-expert-v1"], "Did you mean mocap/02_01-expert-v0"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(argv, fragment, capsys):
@@ -29,7 +33,8 @@ def test_bad_arguments_exit_2_with_one_line(argv, fragment, capsys):
 
 
 def test_help_works_for_every_subcommand():
-    for command in ([], ["list"], ["generate"], ["info"], ["metrics"], ["verify"], ["train-policy"], ["evaluate-policy"]):
+    for command in ([], ["list"], ["generate"], ["info"], ["metrics"], ["verify"], ["train-policy"], ["evaluate-policy"],
+                    ["evaluate-tracking"]):
         result = subprocess.run([sys.executable, "-m", "datagen.cli", *command, "--help"], capture_output=True, text=True)
         assert result.returncode == 0 and "usage:" in result.stdout
 

@@ -5,6 +5,7 @@ gives the recorded observations and rewards)."""
 import dataclasses
 import json
 
+import gymnasium
 import h5py
 import numpy as np
 import pytest
@@ -97,3 +98,9 @@ def test_expert_dataset_without_noise_records_the_mean_actions(tmp_path):
     with load_dataset(path, in_memory=True) as dataset:
         np.testing.assert_array_equal(dataset.actions, dataset.infos["mean_actions"])
         assert dataset.env_id == "envsuite/mocap-02_01-expert-v0"
+    # the dataset-carrying env id gives it back, D4RL-style
+    env = gymnasium.make("envsuite/mocap-02_01-expert-v0").unwrapped
+    with env.get_dataset(root=tmp_path) as again:
+        assert again.total_steps == 20
+    with pytest.raises(ValueError, match="normalized episode length"):
+        env.get_normalized_score(10.0)

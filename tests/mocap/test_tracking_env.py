@@ -114,6 +114,12 @@ def test_bad_arguments_and_options_raise_clear_errors():
         CMUHumanoidTrackingEnv(snippets=["02_01-0-4"])
     with pytest.raises(ValueError, match="random start"):
         CMUHumanoidTrackingEnv(snippets=["02_01-0-12"], start_mode="random-start")
+    from dm_control.locomotion.mocap import loader
+    from pathlib import Path
+
+    v2019_clips = Path(loader.__file__).parent / "test_trajectories.h5"
+    with pytest.raises(ValueError, match="made for another walker"):
+        CMUHumanoidTrackingEnv(clip_path=v2019_clips, snippets=["cmuv2019_001"])
     env = CMUHumanoidTrackingEnv(snippets=["02_01"])
     with pytest.raises(ValueError, match="outside snippet 02_01-0-95's trackable steps 0..88"):
         env.reset(options={"start_step": 89})
