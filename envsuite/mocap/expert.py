@@ -19,12 +19,14 @@ Each control step:
 3. Each rollout is scored with the task's own termination error and comic reward at every control
    step of the horizon (forward kinematics on the rolled-out qpos); a rollout that would terminate
    loses `failure_penalty` and scores nothing after.
-4. MPPI: the plan is the softmax(beta * normalised score)-weighted mean of the samples (beta = 100
+4. Rescue: if even the best rollout fails within the horizon, up to `rescue_rounds` more rounds of
+   samples are drawn around the best one, with 1.5x, 2.25x the noise; the best round is kept.
+5. MPPI: the plan is the softmax(beta * normalised score)-weighted mean of the samples (beta = 100
    keeps it close to the best sample); the executed action is the same mean of their first controls.
 
 The planner's randomness comes from the `rng` given to `act`, so an episode is reproducible from its
-seed. Its cost is samples x 6 H physics steps per control step (defaults: 16 x 120 = 1,920, against 6
-for the env step itself); README and benchmarks/RESULTS.md give the measured time per step and the
+seed. Its cost is samples x 6 H physics steps per control step and round (defaults: 16 x 120 = 1,920,
+against 6 for the env step itself); README and benchmarks/RESULTS.md give the measured time per step and the
 normalized episode length per clip.
 """
 
@@ -63,7 +65,7 @@ class TrackingMPC:
 
     def __init__(self, horizon: int = 20, samples: int = 16, noise_std: float = 0.2, knot_steps: int = 4,
                  beta: float = 100.0, failure_penalty: float = 5.0, feedback_gain: float = 4.0,
-                 perturbed: str = "legs-and-trunk", threads: int = 2):
+                 perturbed: str = "legs-and-trunk", rescue_rounds: int = 2, threads: int = 2):
         if horizon < 1 or samples < 2 or knot_steps < 1 or threads < 1:
             raise ValueError("TrackingMPC needs horizon >= 1, samples >= 2, knot_steps >= 1 and threads >= 1")
         self.horizon, self.samples, self.noise_std, self.knot_steps = int(horizon), int(samples), float(noise_std), int(knot_steps)
@@ -72,6 +74,7 @@ class TrackingMPC:
         if perturbed not in PERTURBED_ACTUATORS:
             raise ValueError(f"perturbed must be one of {sorted(PERTURBED_ACTUATORS)}, got {perturbed!r}")
         self.perturbed = perturbed
+        self.rescue_rounds = int(rescue_rounds)
         self._model = None
         self._correction = None
 
@@ -79,7 +82,7 @@ class TrackingMPC:
     def info(self) -> dict:
         return {"kind": "mppi", "horizon": self.horizon, "samples": self.samples, "noise_std": self.noise_std,
                 "knot_steps": self.knot_steps, "beta": self.beta, "failure_penalty": self.failure_penalty,
-                "feedback_gain": self.feedback_gain, "perturbed": self.perturbed}
+                "feedback_gain": self.feedback_gain, "perturbed": self.perturbed, "rescue_rounds": self.rescue_rounds}
 
     def _bind(self, env):
         if self._model is env.model:
@@ -110,21 +113,49 @@ class TrackingMPC:
         nominal = pose_to_actuation(model, ix, joints[steps])  # (H, nu)
         if self._correction is None:
             self._correction = np.zeros_like(nominal)
-        knots = -(-self.horizon // self.knot_steps)
-        noise = self.noise_std * rng.standard_normal((self.samples, knots, model.nu))
-        noise = np.repeat(noise, self.knot_steps, axis=1)[:, : self.horizon] * self._noise_mask
-        noise[0] = 0.0
-        corrections = self._correction[None] + noise  # (K, H, nu)
-
         state = np.empty(self._state_size)
         mujoco.mj_getState(model, env.data, state, mujoco.mjtState.mjSTATE_FULLPHYSICS)
-        states = np.repeat(state[None], self.samples, axis=0)
-        control_states = np.empty((self.samples, self.horizon, self._state_size))
+
+        centre, best = self._correction, None
+        for round_index in range(1 + self.rescue_rounds):
+            # Rescue rounds: when even the best rollout fails within the horizon, search again around
+            # it with wider noise (compute goes where the humanoid is about to fall).
+            knots = -(-self.horizon // self.knot_steps)
+            noise = self.noise_std * 1.5**round_index * rng.standard_normal((self.samples, knots, model.nu))
+            noise = np.repeat(noise, self.knot_steps, axis=1)[:, : self.horizon] * self._noise_mask
+            noise[0] = 0.0
+            corrections = centre[None] + noise  # (K, H, nu)
+            first, control_states = self._rollouts(env, state, nominal, corrections, joints[steps])
+            scores, failed = self._score(env, control_states, t)
+            if best is None or scores.max() > best[0].max():
+                best = (scores, corrections, first)
+            winner = int(np.argmax(best[0]))
+            if not failed[int(np.argmax(scores))]:
+                break
+            centre = best[1][winner]
+        scores, corrections, first = best
+        spread = scores.max() - scores.min()
+        weights = np.exp(self.beta * (scores - scores.max()) / (spread + 1e-9))
+        weights /= weights.sum()
+        correction = np.tensordot(weights, corrections, axes=1)  # (H, nu)
+        # The executed action: the weighted first controls (every sample starts from the env's state).
+        action = np.clip(np.tensordot(weights, first, axes=1), -1.0, 1.0)
+        # Warm start: the rest of the plan, shifted by one step, repeating its last step.
+        self._correction = np.concatenate([correction[1:], correction[-1:]], axis=0)
+        return action
+
+    def _rollouts(self, env, state, nominal, corrections, target_joints):
+        """Closed-loop rollouts of every correction plan from `state`: (first controls (K, nu), states at the
+        end of each control step (K, H, nstate))."""
+        model, ix = env.model, env.indices
+        samples = corrections.shape[0]
+        states = np.repeat(state[None], samples, axis=0)
+        control_states = np.empty((samples, self.horizon, self._state_size))
         qpos_at = 1 + ix.mocap_qpos  # FULLPHYSICS state: time, qpos, qvel, act, ...
         first = None
         warmstart = env.data.qacc_warmstart[None].copy()
         for h in range(self.horizon):
-            controls = np.clip(nominal[h] + corrections[:, h] + self._feedback(joints[steps[h]], states[:, qpos_at]),
+            controls = np.clip(nominal[h] + corrections[:, h] + self._feedback(target_joints[h], states[:, qpos_at]),
                                -1.0, 1.0)
             if h == 0:
                 first = controls
@@ -133,17 +164,8 @@ class TrackingMPC:
                                             initial_warmstart=warmstart)
             states = trajectory[:, -1]
             control_states[:, h] = states
-            warmstart = None
-        scores = self._score(env, control_states, t)
-        spread = scores.max() - scores.min()
-        weights = np.exp(self.beta * (scores - scores.max()) / (spread + 1e-9))
-        weights /= weights.sum()
-        correction = np.tensordot(weights, corrections, axes=1)  # (H, nu)
-        # The executed action: the weighted first controls (sample 0's state is the env's own).
-        action = np.clip(np.tensordot(weights, first, axes=1), -1.0, 1.0)
-        # Warm start: the rest of the plan, shifted by one step, repeating its last step.
-        self._correction = np.concatenate([correction[1:], correction[-1:]], axis=0)
-        return action
+            warmstart = None  # later chunks start from rolled-out states, whose warm start is not kept
+        return first, control_states
 
     def _feedback(self, target_joints: np.ndarray, joints: np.ndarray) -> np.ndarray:
         """Extra stiffness: feedback_gain x the joint error, in control units (actuator order)."""
@@ -151,14 +173,16 @@ class TrackingMPC:
             return 0.0
         return self.feedback_gain * (target_joints - joints)[..., self._indices.mocap_to_observable] * self._control_per_radian
 
-    def _score(self, env, states: np.ndarray, t: int) -> np.ndarray:
-        """Discounted comic reward of each rollout; states (K, H, nstate) at the control steps."""
+    def _score(self, env, states: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """(summed comic reward, failed within the horizon) of each rollout; states (K, H, nstate) at the
+        control steps."""
         model, ix, scratch = env.model, env.indices, self._scratch
         features = env.reference.features
         last = env.last_time_index
         threshold = env.termination_error_threshold
         nq, nv = model.nq, model.nv
         scores = np.zeros(states.shape[0])
+        failed = np.zeros(states.shape[0], dtype=bool)
         for k in range(states.shape[0]):
             for h in range(states.shape[1]):
                 step = t + 1 + h
@@ -174,6 +198,7 @@ class TrackingMPC:
                                                   features["body_positions"][step], body_positions)
                 if error > threshold:
                     scores[k] -= self.failure_penalty
+                    failed[k] = True
                     break
                 root = scratch.xpos[ix.root_body]
                 appendages = (scratch.xpos[ix.appendage_bodies] - root) @ scratch.xmat[ix.root_body].reshape(3, 3)
@@ -181,7 +206,7 @@ class TrackingMPC:
                     error, threshold, scratch.subtree_com[ix.com_body], features["center_of_mass"][step],
                     scratch.qvel[ix.mocap_dof], features["joints_velocity"][step], appendages,
                     features["appendages"][step], scratch.xquat[ix.tracking_bodies], features["body_quaternions"][step])
-        return scores
+        return scores, failed
 
 
 def run_episode(env, expert: TrackingMPC, rng: np.random.Generator, *, action_noise: float = 0.0,
