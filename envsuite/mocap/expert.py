@@ -25,7 +25,7 @@ Each control step:
    keeps it close to the best sample); the executed action is the same mean of their first controls.
 
 The planner's randomness comes from the `rng` given to `act`, so an episode is reproducible from its
-seed. Its cost is samples x 6 H physics steps per control step and round (defaults: 16 x 120 = 1,920,
+seed. Its cost is samples x 6 H physics steps per control step and round (defaults: 16 x 156 = 2,496,
 against 6 for the env step itself); README and benchmarks/RESULTS.md give the measured time per step and the
 normalized episode length per clip.
 """
@@ -63,7 +63,7 @@ class TrackingMPC:
 
     name = "tracking_mpc"
 
-    def __init__(self, horizon: int = 20, samples: int = 16, noise_std: float = 0.2, knot_steps: int = 4,
+    def __init__(self, horizon: int = 26, samples: int = 16, noise_std: float = 0.2, knot_steps: int = 4,
                  beta: float = 100.0, failure_penalty: float = 5.0, feedback_gain: float = 4.0,
                  perturbed: str = "legs-and-trunk", rescue_rounds: int = 2, threads: int = 2):
         if horizon < 1 or samples < 2 or knot_steps < 1 or threads < 1:
