@@ -1,8 +1,12 @@
-"""The MoCap family: CMU motion-capture clips and (to come) CMU-humanoid tracking envs and datasets.
+"""The MoCap family: the CMU humanoid tracking CMU motion capture (DESIGN.md section 6, MoCap).
 
-Built so far (DESIGN.md section 6, MoCap): `clips` reads and writes dm_control's clip HDF5 format,
-`convert` turns CMU ASF/AMC files into clips for the humanoid_CMU_V2020 walker, `snippets` cuts clips
-into overlapping MoCapAct-style windows.
+- `clips`: dm_control's clip HDF5 format (read/write); `convert`: CMU ASF/AMC -> humanoid_CMU_V2020 clips;
+  `snippets` / `reference`: MoCapAct-style windows and their time-major reference arrays.
+- `walker`: the V2020 walker on a floor, compiled once per process; `tracking`: the gymnasium env
+  `envsuite/CMUHumanoidTracking-v0` (dm_control's MultiClipMocapTracking on raw mujoco), with its
+  observation layout (`observables`), rewards (`rewards`, numpy; `kernels`, numba) and quaternion math.
+- `expert`: the MPPI tracking expert and the MoCapAct-style episode runner; `oracle`: dm_control's own
+  task, for the parity tests and the benchmark. The datasets' plan is in datagen/mocap.py.
 """
 
 from envsuite.mocap.clips import POSE_FIELDS, Clip, ClipFormatError, Prop, read_clips, write_clips
