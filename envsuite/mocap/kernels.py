@@ -169,3 +169,43 @@ def write_control_observations(out, velocimeter_start, gyro_start, joints_veloci
     for j in range(mocap_to_observable.shape[0]):
         m = mocap_to_observable[j]
         out[joints_velocity_start + j] = (joints[m] - previous_joints[m]) / dt
+
+
+# Order of the start columns passed to write_proprioception.
+PROPRIOCEPTIVE_OBSERVABLES = (
+    "walker/actuator_activation", "walker/appendages_pos", "walker/body_height", "walker/end_effectors_pos",
+    "walker/joints_pos", "walker/joints_vel", "walker/sensors_accelerometer", "walker/sensors_gyro",
+    "walker/sensors_torque", "walker/sensors_touch", "walker/sensors_velocimeter", "walker/world_zaxis",
+)
+
+
+@numba.njit(cache=True)
+def write_proprioception(out, starts, act, qpos, qvel, sensordata, root_height, root_xmat, appendages,
+                         observable_qpos, observable_dof, end_effector_sensors, accelerometer, gyro, torque, touch,
+                         velocimeter, torque_threshold, touch_threshold):
+    """Write the walker's twelve proprioceptive observables (dm_control's CMU humanoid observables) into
+    `out`; `starts` holds their first columns in PROPRIOCEPTIVE_OBSERVABLES order. Torque sensors are
+    read through tanh(2 v / threshold) and touch sensors as v > threshold, dm_control's corruptors."""
+    for i in range(act.shape[0]):
+        out[starts[0] + i] = act[i]
+    flat = appendages.reshape(-1)
+    for i in range(flat.shape[0]):
+        out[starts[1] + i] = flat[i]
+    out[starts[2]] = root_height
+    for i in range(end_effector_sensors.shape[0]):
+        out[starts[3] + i] = sensordata[end_effector_sensors[i]]
+    for i in range(observable_qpos.shape[0]):
+        out[starts[4] + i] = qpos[observable_qpos[i]]
+        out[starts[5] + i] = qvel[observable_dof[i]]
+    for i in range(accelerometer.shape[0]):
+        out[starts[6] + i] = sensordata[accelerometer[i]]
+    for i in range(gyro.shape[0]):
+        out[starts[7] + i] = sensordata[gyro[i]]
+    for i in range(torque.shape[0]):
+        out[starts[8] + i] = math.tanh(2.0 * sensordata[torque[i]] / torque_threshold)
+    for i in range(touch.shape[0]):
+        out[starts[9] + i] = 1.0 if sensordata[touch[i]] > touch_threshold else 0.0
+    for i in range(velocimeter.shape[0]):
+        out[starts[10] + i] = sensordata[velocimeter[i]]
+    for c in range(3):
+        out[starts[11] + c] = root_xmat[2, c]

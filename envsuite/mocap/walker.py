@@ -114,6 +114,8 @@ def _build():
     if physics.model.nu != len(walker.actuators) or list(physics.bind(walker.actuators).element_id) != list(
             range(physics.model.nu)):
         raise AssertionError("the V2020 walker's actuators are not the model's actuators in order")
+    if physics.model.opt.integrator != 0:  # mjINT_EULER: the tracking env's grouping of mj_step1/2 relies on it
+        raise AssertionError("the V2020 walker's model is expected to use MuJoCo's Euler integrator")
     if physics.model.na != physics.model.nu:
         raise AssertionError("every V2020 actuator is expected to have one filter activation")
     # A standalone copy, free of dm_control's wrapper and of its lifetime.
