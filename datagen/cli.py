@@ -97,8 +97,14 @@ def cmd_metrics(args) -> int:
     for id_or_path in args.ids:
         with load_dataset(_resolve(id_or_path, args.out), in_memory=True) as dataset:
             rows.append(dataset_metrics(dataset, reference, bins=args.bins))
+    import math
+
     columns = [("dataset_id", "dataset", "s"), ("episodes", "episodes", "d"), ("steps", "steps", "d"),
-               ("return_mean", "mean return", ".1f"), ("d4rl_score", "normalized score", ".1f"), ("tq", "TQ", ".3f")]
+               ("return_mean", "mean return", ".1f")]
+    # D4RL's normalized score and TQ need reference scores, which MoCap datasets do not have
+    d4rl = any(not math.isnan(row.get("d4rl_score", math.nan)) for row in rows)
+    if d4rl:
+        columns += [("d4rl_score", "normalized score", ".1f"), ("tq", "TQ", ".3f")]
     mocap = any("normalized_episode_length" in row for row in rows)
     if mocap:
         columns += [("normalized_episode_length", "norm. length", ".3f"), ("normalized_return", "norm. return", ".3f")]
@@ -108,8 +114,8 @@ def cmd_metrics(args) -> int:
         print(json.dumps(rows, indent=2, default=_plain))
     else:
         print(format_table(rows, columns))
-        print("mean return over complete episodes; normalized score = 100 * (R - random) / (expert - random), "
-              "D4RL's; TQ = (mean R - random) / (expert - random)")
+        print("mean return over complete episodes" + ("; normalized score = 100 * (R - random) / (expert - random), "
+              "D4RL's; TQ = (mean R - random) / (expert - random)" if d4rl else ""))
         if mocap:
             print("norm. length / norm. return: MoCapAct's normalized episode length and return "
                   "(1 = tracked to the end of the snippet), mean over complete episodes")
