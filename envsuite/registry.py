@@ -138,13 +138,25 @@ def _mocap_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
     return envs, datasets
 
 
+# --- starcraft --------------------------------------------------------------------------------
+
+
+def _starcraft_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
+    from envsuite.starcraft.scenarios import SCENARIOS
+
+    envs = [EnvEntry(f"{NAMESPACE}/StarCraftMicro-{name}-v0", "starcraft", "envsuite.starcraft.micro:StarCraftMicroEnv",
+                     None, {"scenario": name}, description=f"SMAC-style micro battle {name} against a scripted bot")
+            for name in SCENARIOS]
+    return envs, []
+
+
 # --- the catalogue ----------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=1)
 def _entries() -> tuple[tuple[EnvEntry, ...], tuple[DatasetEntry, ...]]:
     envs, datasets = [], []
-    for family_entries in (_locomotion_entries, _mocap_entries):
+    for family_entries in (_locomotion_entries, _mocap_entries, _starcraft_entries):
         family_envs, family_datasets = family_entries()
         envs += family_envs
         datasets += family_datasets
