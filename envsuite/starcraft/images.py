@@ -164,6 +164,30 @@ def to_grayscale(hyperspectral: np.ndarray, size: int = 28) -> np.ndarray:
     return np.where(gray > 0, np.maximum(np.round(gray), 1), 0).astype(np.uint8)
 
 
+@numba.njit(cache=True)
+def _accumulate_history(image, channels, pixels, alive):
+    """frames (T, units) of pixels/alive -> image[channel, x, y] = last frame (1..T) a unit was there."""
+    for t in range(alive.shape[0]):
+        for u in range(alive.shape[1]):
+            if alive[t, u]:
+                c, x, y = channels[u], pixels[t, u, 0], pixels[t, u, 1]
+                if image[c, x, y] < t + 1:
+                    image[c, x, y] = t + 1
+
+
+def battle_window(battle) -> np.ndarray:
+    """(384, 64, 64) uint8: the StarCraftImage window of a simulator Battle's last 255 game loops (or
+    fewer, early on), allies as player 1 and enemies as player 2."""
+    positions, alive = battle.recent_loops()
+    size = float(battle.scenario.map_size)
+    channels = np.array([channel_of(name, PLAYER_1 if team == 0 else PLAYER_2)
+                         for name, team in zip(battle.type_names, battle.teams)], dtype=np.int64)
+    image = np.zeros((len(hyperspectral_channels()), IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
+    if len(alive):
+        _accumulate_history(image, channels, pixel_of(positions, size, size), alive)
+    return image
+
+
 def battle_frame(battle, map_size: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(channels, pixels) of a simulator Battle's live units: allies as player 1, enemies as player 2."""
     size = float(map_size if map_size is not None else battle.scenario.map_size)

@@ -181,20 +181,29 @@ class StarCraftMicroEnv(gymnasium.Env):
     | Reward | the team reward of the PettingZoo env (SMAC's, an episode's return at most 20) |
     | Termination / truncation | the battle is won or lost / the scenario's episode limit |
     | Info | `won`, `allies_alive`, `enemies_alive`, `invalid_actions` (carried out as stop) |
+    | Images | `image_format="hyperspectral" / "rgb" / "grayscale"` adds `image`: the StarCraftImage window of the last 255 game loops (images.py), (384, 64, 64), (32, 32, 3) or (28, 28) uint8 |
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 3}
+    IMAGE_SHAPES = {"hyperspectral": (384, 64, 64), "rgb": (32, 32, 3), "grayscale": (28, 28)}
 
-    def __init__(self, scenario="3m", enemy_bot: str = "attack-nearest", render_mode: str | None = None):
+    def __init__(self, scenario="3m", enemy_bot: str = "attack-nearest", render_mode: str | None = None,
+                 image_format: str | None = None):
+        if image_format is not None and image_format not in self.IMAGE_SHAPES:
+            raise ValueError(f"image_format must be None or one of {sorted(self.IMAGE_SHAPES)}, got {image_format!r}")
         self.parallel = StarCraftMicroParallelEnv(scenario, enemy_bot, render_mode)
         self.render_mode = render_mode
+        self.image_format = image_format
         p = self.parallel
         self.action_space = spaces.MultiDiscrete([p._num_actions] * p.num_allies)
-        self.observation_space = spaces.Dict({
+        observation = {
             "observation": spaces.Box(-1.0, 1.0, (p.num_allies, p._observation_size), dtype=np.float32),
             "action_mask": spaces.Box(0, 1, (p.num_allies, p._num_actions), dtype=np.int8),
             "state": p.state_space,
-        })
+        }
+        if image_format is not None:
+            observation["image"] = spaces.Box(0, 255, self.IMAGE_SHAPES[image_format], dtype=np.uint8)
+        self.observation_space = spaces.Dict(observation)
 
     def reset(self, *, seed=None, options=None):
         super().reset(seed=seed)
@@ -224,7 +233,15 @@ class StarCraftMicroEnv(gymnasium.Env):
 
     def _observation(self):
         p = self.parallel
-        return {"observation": p._observations.astype(np.float32), "action_mask": p._masks.copy(), "state": p.state()}
+        observation = {"observation": p._observations.astype(np.float32), "action_mask": p._masks.copy(),
+                       "state": p.state()}
+        if self.image_format is not None:
+            from envsuite.starcraft import images
+
+            window = images.battle_window(p.battle)
+            observation["image"] = {"hyperspectral": lambda: window, "rgb": lambda: images.to_rgb(window),
+                                    "grayscale": lambda: images.to_grayscale(window)}[self.image_format]()
+        return observation
 
     def _info(self, invalid):
         b = self.parallel.battle

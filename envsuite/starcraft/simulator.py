@@ -42,6 +42,7 @@ from envsuite.starcraft.units import (COL_ARMOR, COL_ATTRIBUTES, COL_BONUS, COL_
 
 IDLE, MOVE, ATTACK = 0, 1, 2
 BIOLOGICAL_BIT = 4  # units.ATTRIBUTE_BIT["biological"]
+HISTORY_LOOPS = 255  # a StarCraftImage window
 SEPARATION_PASSES = 4  # pairwise push-apart passes per game loop (a crowd needs more than one)
 
 
@@ -77,9 +78,12 @@ def apply_hit(table, attacker_type, target_type, hit_points, shields):
 
 @numba.njit(cache=True)
 def simulate_loops(loops, table, types, teams, positions, hit_points, shields, cooldowns, alive, since_damage,
-                   commands, targets, destinations, map_size, damage_dealt, kills):
+                   commands, targets, destinations, map_size, damage_dealt, kills, history_positions, history_alive,
+                   history_next):
     """Advance the battle by `loops` game loops in place (see the module docstring). damage_dealt and
-    kills (2,) are accumulated per side (0 allies, 1 enemies)."""
+    kills (2,) are accumulated per side (0 allies, 1 enemies). After every loop the positions and
+    alive flags are written into the ring buffers history_* (frames, units, ...) at history_next[0],
+    which then advances (for the StarCraftImage windows of images.battle_window)."""
     n = types.shape[0]
     dt = 1.0 / 22.4
     fire_at = np.empty(n, dtype=np.int64)
@@ -231,6 +235,14 @@ def simulate_loops(loops, table, types, teams, positions, hit_points, shields, c
             if since_damage[i] >= 224:
                 shields[i] = min(shields[i] + 2.0 * dt, table[types[i], COL_SHIELDS])
 
+        # 6. remember the loop for the image windows
+        slot = history_next[0] % history_positions.shape[0]
+        for i in range(n):
+            history_positions[slot, i, 0] = positions[i, 0]
+            history_positions[slot, i, 1] = positions[i, 1]
+            history_alive[slot, i] = alive[i]
+        history_next[0] += 1
+
 
 @numba.njit(inline="always")
 def _walk_towards(positions, velocity, table, types, i, j, dt):
@@ -283,13 +295,25 @@ class Battle:
         self.targets[:] = -1
         self.destinations[:] = self.positions
         self.game_loop = 0
+        # the last HISTORY_LOOPS loops' positions and alive flags (a ring; history_next[0] = loops recorded)
+        self.history_positions = np.zeros((HISTORY_LOOPS, self.num_units, 2))
+        self.history_alive = np.zeros((HISTORY_LOOPS, self.num_units), dtype=np.bool_)
+        self.history_next = np.zeros(1, dtype=np.int64)
+
+    def recent_loops(self) -> tuple[np.ndarray, np.ndarray]:
+        """(positions (T, units, 2), alive (T, units)) of the last T <= 255 loops, oldest first."""
+        recorded = int(self.history_next[0])
+        count = min(recorded, HISTORY_LOOPS)
+        order = (np.arange(recorded - count, recorded)) % HISTORY_LOOPS
+        return self.history_positions[order], self.history_alive[order]
 
     def step(self, loops: int = 8) -> BattleOutcome:
         """Advance `loops` game loops with the current commands."""
         damage, kills = np.zeros(2), np.zeros(2, dtype=np.int64)
         simulate_loops(int(loops), self.table, self.types, self.teams, self.positions, self.hit_points, self.shields,
                        self.cooldowns, self.alive, self.since_damage, self.commands, self.targets, self.destinations,
-                       float(self.scenario.map_size), damage, kills)
+                       float(self.scenario.map_size), damage, kills, self.history_positions, self.history_alive,
+                       self.history_next)
         self.game_loop += int(loops)
         return BattleOutcome(damage, kills)
 

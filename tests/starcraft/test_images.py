@@ -80,3 +80,21 @@ def test_a_battle_frame_files_allies_as_player_1_and_enemies_as_player_2():
     assert names == ["player_1/PROTOSS_STALKER"] * 2 + ["player_1/PROTOSS_ZEALOT"] * 3 + \
         ["player_2/PROTOSS_STALKER"] * 2 + ["player_2/PROTOSS_ZEALOT"] * 3
     np.testing.assert_array_equal(pixels, np.floor(battle.positions * 2).astype(int))  # 64 / 32
+
+
+def test_a_battle_window_equals_the_summary_of_its_recorded_loops():
+    battle = Battle("3m")
+    for _ in range(40):  # 320 loops: the ring keeps the last 255
+        battle.commands[:3] = 1
+        battle.destinations[:3] = battle.positions[:3] + [1.0, 0.0]
+        battle.step(8)
+    window = images.battle_window(battle)
+    positions, alive = battle.recent_loops()
+    assert positions.shape == (255, 6, 2)
+    summary = images.WindowSummary()  # the oracle: frame by frame through WindowSummary
+    for frame in range(255):
+        live = np.flatnonzero(alive[frame])
+        channels = np.array([images.channel_of(battle.type_names[u], 1 if battle.teams[u] == 0 else 2) for u in live])
+        summary.add_frame(channels, images.pixel_of(positions[frame, live], 32, 32))
+    np.testing.assert_array_equal(window, summary.image)
+    np.testing.assert_array_equal(positions[-1], battle.positions)

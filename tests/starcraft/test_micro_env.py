@@ -8,7 +8,7 @@ from gymnasium.utils.env_checker import check_env
 from pettingzoo.test import parallel_api_test
 
 import envsuite  # noqa: F401
-from envsuite.starcraft import features
+from envsuite.starcraft import features, images
 from envsuite.starcraft.micro import REWARD_SCALE, StarCraftMicroParallelEnv
 from envsuite.starcraft.scenarios import SCENARIOS
 
@@ -116,3 +116,20 @@ def test_gymnasium_view_rejects_bad_actions_and_reports_outcomes():
         _, reward, terminated, truncated, info = env.step(np.full(8, features.STOP))  # hold and fire
         done = terminated or truncated
     assert info["allies_alive"] == 0 or info["enemies_alive"] == 0 or truncated
+
+
+@pytest.mark.parametrize("image_format, shape", [("hyperspectral", (384, 64, 64)), ("rgb", (32, 32, 3)),
+                                                 ("grayscale", (28, 28))])
+def test_image_observations_pass_check_env_and_show_both_armies(image_format, shape):
+    env = gymnasium.make("envsuite/StarCraftMicro-3m-v0", image_format=image_format)
+    check_env(env.unwrapped)
+    observation, _ = env.reset(seed=0)
+    for _ in range(3):
+        observation, *_ = env.step(np.full(3, features.STOP))
+    image = observation["image"]
+    assert image.shape == shape and image.dtype == np.uint8
+    if image_format == "hyperspectral":
+        marine = images.nonneutral_channels().index("TERRAN_MARINE")
+        assert image[marine].max() == 24 and image[170 + marine].max() == 24  # 3 steps x 8 loops, both players
+    with pytest.raises(ValueError, match="image_format"):
+        gymnasium.make("envsuite/StarCraftMicro-3m-v0", image_format="jpeg")
