@@ -35,6 +35,7 @@ bench: install
 	$(PY) -m pip install --quiet -e ".[bench]"
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/mocap.py
+	$(PY) benchmarks/starcraft.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) build dist
