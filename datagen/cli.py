@@ -108,6 +108,8 @@ def cmd_metrics(args) -> int:
     mocap = any("normalized_episode_length" in row for row in rows)
     if mocap:
         columns += [("normalized_episode_length", "norm. length", ".3f"), ("normalized_return", "norm. return", ".3f")]
+    if any("win_rate" in row for row in rows):
+        columns.append(("win_rate", "win rate", ".3f"))
     if reference is not None:
         columns.append(("saco", "SACo", ".3f"))
     if args.json:

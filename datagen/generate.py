@@ -81,6 +81,7 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
         written = 0
         episode_returns = []
         mocap_episodes = []  # (normalized length, normalized return, random start) of mocap episodes
+        won_episodes = []  # starcraft: whether each episode ended in a win
         last_episode_cut = False
         with DatasetWriter(
             final_path, dataset_id=recipe.dataset_id, env_id=entry.env_id if entry else recipe.env_id,
@@ -110,6 +111,8 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
                 episode_returns.append(float(np.sum(trajectory.rewards.astype(np.float32), dtype=np.float64)))
                 if recipe.family == "mocap":
                     mocap_episodes.append(_mocap_episode(trajectory, episode_returns[-1]))
+                if recipe.family == "starcraft":
+                    won_episodes.append(bool(trajectory.infos["won"][-1]))
                 bar.update(len(trajectory))
                 if written >= budget:
                     break
@@ -121,6 +124,10 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
             metrics["last_episode_cut_by_size"] = last_episode_cut
             if recipe.family == "mocap":
                 metrics.update(_mocap_metrics(mocap_episodes[:-1] if last_episode_cut else mocap_episodes))
+            if recipe.family == "starcraft":
+                complete = won_episodes[:-1] if last_episode_cut else won_episodes
+                if complete:
+                    metrics["win_rate"] = float(np.mean(complete))
             path = writer.finalize(metrics=metrics)
     finally:
         runner.close()

@@ -156,6 +156,10 @@ class Recipe:
             from datagen.mocap import MocapPlan
 
             return MocapPlan(self)
+        if self.family == "starcraft":
+            from datagen.starcraft import StarCraftPlan
+
+            return StarCraftPlan(self)
         if self.source == "training_record":
             return ReplayPlan(self)
         return PolicyPlan(self, action_space)

@@ -65,6 +65,10 @@ def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajector
         from datagen.mocap import rollout_mocap_shard
 
         return rollout_mocap_shard(recipe, shard_index)
+    if recipe.family == "starcraft":  # bot-driven multi-agent episodes with per-step infos (datagen/starcraft.py)
+        from datagen.starcraft import rollout_starcraft_shard
+
+        return rollout_starcraft_shard(recipe, shard_index)
     state = _worker_setup(recipe)
     plan = state["plan"]
     first = shard_index * recipe.episodes_per_shard
@@ -263,7 +267,7 @@ class LocalRunner:
         return self._get_pool().apply_async(_compute_shard_file, (task,))
 
     def _plan_shard_limit(self):
-        if self.recipe.family == "mocap":
+        if self.recipe.family in ("mocap", "starcraft"):
             return None  # episodes are generated until the size budget is reached
         plan = _worker_setup(self.recipe)["plan"]
         if plan.num_episodes is None:

@@ -144,10 +144,22 @@ def _mocap_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
 def _starcraft_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
     from envsuite.starcraft.scenarios import SCENARIOS
 
-    envs = [EnvEntry(f"{NAMESPACE}/StarCraftMicro-{name}-v0", "starcraft", "envsuite.starcraft.micro:StarCraftMicroEnv",
-                     None, {"scenario": name}, description=f"SMAC-style micro battle {name} against a scripted bot")
-            for name in SCENARIOS]
-    return envs, []
+    entry_point = "envsuite.starcraft.micro:StarCraftMicroEnv"
+    envs = [EnvEntry(f"{NAMESPACE}/StarCraftMicro-{name}-v0", "starcraft", entry_point, None, {"scenario": name},
+                     description=f"SMAC-style micro battle {name} against a scripted bot") for name in SCENARIOS]
+    datasets = []
+    for name in SCENARIOS:
+        for kind, how in STARCRAFT_DATASET_KINDS.items():
+            dataset_id, env_id = f"starcraft/{name}-{kind}-v0", f"{NAMESPACE}/starcraft-{name}-{kind}-v0"
+            what = f"{name}: the allies act by {how} against the attack-nearest bot"
+            envs.append(EnvEntry(env_id, "starcraft", entry_point, None, {"scenario": name, "dataset_id": dataset_id},
+                                 dataset_id, what))
+            datasets.append(DatasetEntry(dataset_id, "starcraft", env_id, f"{NAMESPACE}/StarCraftMicro-{name}-v0", kind,
+                                         None, None, what))
+    return envs, datasets
+
+
+STARCRAFT_DATASET_KINDS = {"focus-fire": "the focus-fire bot", "random": "uniformly random allowed actions"}
 
 
 # --- the catalogue ----------------------------------------------------------------------------

@@ -28,6 +28,7 @@ import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
+from envsuite.common import DatasetEnvMixin
 from envsuite.starcraft import features
 from envsuite.starcraft.bots import DIRECTIONS, MOVE_DISTANCE, get_bot
 from envsuite.starcraft.simulator import ATTACK, IDLE, MOVE, Battle
@@ -171,7 +172,7 @@ class StarCraftMicroParallelEnv(ParallelEnv):
                         "action_mask": self._masks[self.agent_index[agent]].copy()} for agent in agents}
 
 
-class StarCraftMicroEnv(gymnasium.Env):
+class StarCraftMicroEnv(DatasetEnvMixin, gymnasium.Env):
     """The gymnasium view: one policy controls every allied unit against the scripted bot.
 
     | | |
@@ -188,7 +189,9 @@ class StarCraftMicroEnv(gymnasium.Env):
     IMAGE_SHAPES = {"hyperspectral": (384, 64, 64), "rgb": (32, 32, 3), "grayscale": (28, 28)}
 
     def __init__(self, scenario="3m", enemy_bot: str = "attack-nearest", render_mode: str | None = None,
-                 image_format: str | None = None):
+                 image_format: str | None = None, dataset_id: str | None = None, ref_min_score=None,
+                 ref_max_score=None):
+        self._init_dataset(dataset_id, ref_min_score, ref_max_score)
         if image_format is not None and image_format not in self.IMAGE_SHAPES:
             raise ValueError(f"image_format must be None or one of {sorted(self.IMAGE_SHAPES)}, got {image_format!r}")
         self.parallel = StarCraftMicroParallelEnv(scenario, enemy_bot, render_mode)
@@ -253,3 +256,7 @@ class StarCraftMicroEnv(gymnasium.Env):
 
     def _env_name(self) -> str:
         return self.spec.id if self.spec is not None else "StarCraftMicro"
+
+    def get_normalized_score(self, episode_return):
+        raise ValueError(f"{self._env_name()}: StarCraft datasets have no D4RL reference scores; an episode's "
+                         "return is already SMAC's normalised reward (at most 20), and datasets report win rates")
