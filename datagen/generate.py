@@ -65,11 +65,17 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
     # The runner starts its worker processes now, so they import while this process sets up.
     runner = LocalRunner(recipe, final_path, workers=workers)
     try:
-        probe = recipe.make_env()
-        observation_space, action_space = probe.observation_space, probe.action_space
-        env_spec = probe.spec.to_json() if probe.spec is not None else None
+        if recipe.source == "bot_battles":  # StarCraft image windows: no agent acts, the spaces are the dataset's
+            from datagen.starcraft import window_spaces
+
+            observation_space, action_space = window_spaces()
+            env_spec = None
+        else:
+            probe = recipe.make_env()
+            observation_space, action_space = probe.observation_space, probe.action_space
+            env_spec = probe.spec.to_json() if probe.spec is not None else None
+            probe.close()
         plan = recipe.episode_plan(action_space)
-        probe.close()
         entry = _registry_entry(recipe.dataset_id)
         recipe_json = dict(recipe.to_json(), size=size, budget_steps=budget, seed=recipe.seed)
         extra_attrs = {"policy_descriptions": _json(plan.describe_policies())}
@@ -111,7 +117,7 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
                 episode_returns.append(float(np.sum(trajectory.rewards.astype(np.float32), dtype=np.float64)))
                 if recipe.family == "mocap":
                     mocap_episodes.append(_mocap_episode(trajectory, episode_returns[-1]))
-                if recipe.family == "starcraft":
+                if recipe.family == "starcraft" and recipe.source != "bot_battles":
                     won_episodes.append(bool(trajectory.infos["won"][-1]))
                 bar.update(len(trajectory))
                 if written >= budget:
@@ -124,7 +130,7 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
             metrics["last_episode_cut_by_size"] = last_episode_cut
             if recipe.family == "mocap":
                 metrics.update(_mocap_metrics(mocap_episodes[:-1] if last_episode_cut else mocap_episodes))
-            if recipe.family == "starcraft":
+            if recipe.family == "starcraft" and recipe.source != "bot_battles":
                 complete = won_episodes[:-1] if last_episode_cut else won_episodes
                 if complete:
                     metrics["win_rate"] = float(np.mean(complete))

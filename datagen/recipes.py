@@ -83,7 +83,7 @@ class Recipe:
     episodes_per_shard: int
     observation_dtype: str | None
     policies: tuple[dict[str, Any], ...]
-    source: str  # "policies" or "training_record"
+    source: str  # "policies", "training_record" or "bot_battles" (StarCraft image windows)
     record: str | None
     description: str
     path: str
@@ -104,9 +104,9 @@ class Recipe:
             raise RecipeError(f"{source}: [sizes] must give positive integer 'small' and 'full' step counts")
         kind = data.get("source", "policies")
         policies = tuple(data.get("policies", ()))
-        if kind == "policies" and not policies:
+        if kind == "policies" and not policies and data.get("family") != "starcraft":
             raise RecipeError(f"{source}: a recipe needs at least one [[policies]] entry")
-        if kind not in ("policies", "training_record"):
+        if kind not in ("policies", "training_record", "bot_battles"):
             raise RecipeError(f"{source}: unknown source {kind!r}")
         return cls(
             dataset_id=need("dataset_id"), family=need("family"), env_id=need("env_id"), seed=int(need("seed")),
@@ -144,7 +144,8 @@ class Recipe:
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
     def make_env(self):
-        """A gymnasium env of this recipe (env_id with env_kwargs)."""
+        """A gymnasium env of this recipe (env_id with env_kwargs; for image-window recipes, the
+        battle's scenario)."""
         import gymnasium
 
         import envsuite  # noqa: F401
@@ -157,9 +158,9 @@ class Recipe:
 
             return MocapPlan(self)
         if self.family == "starcraft":
-            from datagen.starcraft import StarCraftPlan
+            from datagen.starcraft import StarCraftPlan, WindowPlan
 
-            return StarCraftPlan(self)
+            return WindowPlan(self) if self.source == "bot_battles" else StarCraftPlan(self)
         if self.source == "training_record":
             return ReplayPlan(self)
         return PolicyPlan(self, action_space)

@@ -65,9 +65,11 @@ def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajector
         from datagen.mocap import rollout_mocap_shard
 
         return rollout_mocap_shard(recipe, shard_index)
-    if recipe.family == "starcraft":  # bot-driven multi-agent episodes with per-step infos (datagen/starcraft.py)
-        from datagen.starcraft import rollout_starcraft_shard
+    if recipe.family == "starcraft":  # bot-driven multi-agent episodes or image windows (datagen/starcraft.py)
+        from datagen.starcraft import rollout_starcraft_shard, rollout_window_shard
 
+        if recipe.source == "bot_battles":
+            return rollout_window_shard(recipe, shard_index)
         return rollout_starcraft_shard(recipe, shard_index)
     state = _worker_setup(recipe)
     plan = state["plan"]

@@ -15,6 +15,15 @@ won episode's last step).
 
 Recipe keys: one `[[policies]]` entry, `kind = "bot"` with `bot = "focus-fire"` (or attack-nearest,
 kite, random) or `kind = "random_allowed"`; `[env_kwargs]` with scenario / enemy_bot.
+
+Image-window datasets (`source = "bot_battles"`, `starcraft/<scenario>-windows-v0`): episode i is a
+battle of the scenario (start positions jittered by up to 1 map unit) between two bots drawn from
+(seed, i), re-deciding every 5 game loops; each step is one 255-loop window, observed in the three
+StarCraftImage formats (hyperspectral, rgb, grayscale). Actions: the two bots' indices into
+WINDOW_BOTS. Reward: (damage dealt by the allies - by the enemies) over the window, over the
+armies' total health. infos: label = 2 x (the scenario's index in sorted order) + phase (0 in the
+battle's first half, 1 in its second: StarCraftImage's map x beginning/end labels, 14 classes over
+the seven scenarios), phase, winner (1 allies, 2 enemies, 0 none), window_index, first_game_loop.
 """
 
 from __future__ import annotations
@@ -100,4 +109,104 @@ def rollout_starcraft_shard(recipe: Recipe, shard_index: int) -> list[tuple[int,
             observations=stack(observations), actions=np.stack(actions), rewards=np.asarray(rewards, dtype=np.float64),
             terminals=terminals, timeouts=timeouts, final_observation=observation, seed=env_seed,
             infos={"agents_alive": np.stack(alive), "won": np.asarray(won, dtype=bool)})))
+    return episodes
+
+
+# --- image-window datasets of bot-vs-bot battles --------------------------------------------------
+
+WINDOW_BOTS = ("attack-nearest", "focus-fire", "kite", "random")
+LOOPS_PER_DECISION = 5  # bots re-decide every 5 game loops: 51 decisions per 255-loop window
+SPAWN_JITTER = 1.0  # start positions vary per battle (the built-in scenarios start the same every time)
+
+
+def window_spaces():
+    """Observation and action spaces of a window dataset: the three StarCraftImage formats; the two bots."""
+    from gymnasium import spaces
+
+    observation = spaces.Dict({
+        "hyperspectral": spaces.Box(0, 255, (384, 64, 64), dtype=np.uint8),
+        "rgb": spaces.Box(0, 255, (32, 32, 3), dtype=np.uint8),
+        "grayscale": spaces.Box(0, 255, (28, 28), dtype=np.uint8),
+    })
+    return observation, spaces.MultiDiscrete([len(WINDOW_BOTS), len(WINDOW_BOTS)])
+
+
+class WindowPlan(EpisodePlan):
+    """Episode i: one battle of the recipe's scenario between two bots drawn from (seed, i)."""
+
+    def __init__(self, recipe: Recipe):
+        from envsuite.starcraft.scenarios import SCENARIOS
+
+        scenario = recipe.env_kwargs.get("scenario")
+        if scenario not in SCENARIOS:
+            raise RecipeError(f"{recipe.path}: [env_kwargs] scenario must be one of {sorted(SCENARIOS)}")
+        self.recipe, self.scenario_name = recipe, scenario
+        self.scenario_index = sorted(SCENARIOS).index(scenario)  # the label's scenario number
+        self.policy_names = ["bot-vs-bot"]
+        self.num_episodes = None
+
+    def bots(self, index: int) -> tuple[int, int]:
+        rng = np.random.default_rng([self.recipe.seed, index, 4])
+        return int(rng.integers(len(WINDOW_BOTS))), int(rng.integers(len(WINDOW_BOTS)))
+
+    def episode(self, index):
+        return 0, self.bots(index), env_episode_seed(self.recipe.seed, index)
+
+    def describe_policies(self):
+        return [{"name": "bot-vs-bot", "bots": list(WINDOW_BOTS), "loops_per_decision": LOOPS_PER_DECISION,
+                 "spawn_jitter": SPAWN_JITTER}]
+
+
+def rollout_window_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajectory]]:
+    """Battles of one shard as window episodes: one step per 255 game loops (see window_dataset docs)."""
+    import dataclasses
+
+    from envsuite.starcraft import images
+    from envsuite.starcraft.bots import get_bot
+    from envsuite.starcraft.scenarios import get_scenario
+    from envsuite.starcraft.simulator import Battle
+
+    plan = WindowPlan(recipe)
+    scenario = dataclasses.replace(get_scenario(plan.scenario_name), spawn_jitter=SPAWN_JITTER)
+    battle = Battle(scenario)
+    total_health = float(battle.max_health().sum())
+    loop_limit = scenario.episode_limit * 8
+    first = shard_index * recipe.episodes_per_shard
+    episodes = []
+    for index in range(first, first + recipe.episodes_per_shard):
+        _, (ally_bot, enemy_bot), seed = plan.episode(index)
+        rng = np.random.default_rng(seed)
+        battle.reset(rng)
+        bots = (get_bot(WINDOW_BOTS[ally_bot]), get_bot(WINDOW_BOTS[enemy_bot]))
+        windows, rewards, first_loops = [], [], []
+        while battle.winner() is None and battle.game_loop < loop_limit:
+            first_loops.append(battle.game_loop)
+            advantage = 0.0
+            for _ in range(images.WINDOW_FRAMES // LOOPS_PER_DECISION):
+                bots[0](battle, 0, rng)
+                bots[1](battle, 1, rng)
+                outcome = battle.step(LOOPS_PER_DECISION)
+                advantage += outcome.damage_dealt[0] - outcome.damage_dealt[1]
+                if battle.winner() is not None:
+                    break
+            window = images.battle_window(battle)
+            windows.append({"hyperspectral": window, "rgb": images.to_rgb(window),
+                            "grayscale": images.to_grayscale(window)})
+            rewards.append(advantage / total_health)
+        length = len(windows)
+        winner = battle.winner()
+        phase = (np.arange(length) + 0.5 >= length / 2).astype(np.int64)  # 0: beginning, 1: end of the battle
+        terminals = np.zeros(length, dtype=bool)
+        timeouts = np.zeros(length, dtype=bool)
+        terminals[-1], timeouts[-1] = winner is not None, winner is None
+        final = windows[-1]
+        episodes.append((0, Trajectory(
+            observations=stack(windows), actions=np.tile([ally_bot, enemy_bot], (length, 1)).astype(np.int64),
+            rewards=np.asarray(rewards, dtype=np.float64), terminals=terminals, timeouts=timeouts,
+            final_observation=final, seed=seed,
+            infos={"label": plan.scenario_index * 2 + phase, "phase": phase,
+                   # 1: allies (player 1) won, 2: enemies, 0: a draw or no winner by the loop limit
+                   "winner": np.full(length, {0: 1, 1: 2}.get(winner, 0), dtype=np.int64),
+                   "window_index": np.arange(length, dtype=np.int64),
+                   "first_game_loop": np.asarray(first_loops, dtype=np.int64)})))
     return episodes

@@ -151,7 +151,7 @@ def _starcraft_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
     for name in SCENARIOS:
         for kind, how in STARCRAFT_DATASET_KINDS.items():
             dataset_id, env_id = f"starcraft/{name}-{kind}-v0", f"{NAMESPACE}/starcraft-{name}-{kind}-v0"
-            what = f"{name}: the allies act by {how} against the attack-nearest bot"
+            what = f"{name}: {how}"
             envs.append(EnvEntry(env_id, "starcraft", entry_point, None, {"scenario": name, "dataset_id": dataset_id},
                                  dataset_id, what))
             datasets.append(DatasetEntry(dataset_id, "starcraft", env_id, f"{NAMESPACE}/StarCraftMicro-{name}-v0", kind,
@@ -159,7 +159,11 @@ def _starcraft_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
     return envs, datasets
 
 
-STARCRAFT_DATASET_KINDS = {"focus-fire": "the focus-fire bot", "random": "uniformly random allowed actions"}
+STARCRAFT_DATASET_KINDS = {
+    "focus-fire": "the allies act by the focus-fire bot against the attack-nearest bot",
+    "random": "the allies take uniformly random allowed actions against the attack-nearest bot",
+    "windows": "StarCraftImage-style image windows (255 game loops each) of bot-vs-bot battles",
+}
 
 
 # --- the catalogue ----------------------------------------------------------------------------

@@ -281,7 +281,8 @@ class Battle:
         self.commands = np.zeros(self.num_units, dtype=np.int64)
         self.targets = np.full(self.num_units, -1, dtype=np.int64)
         self.destinations = np.zeros((self.num_units, 2))
-        self.reset()
+        # a scenario with spawn jitter needs randomness from the caller; until then, an unjittered start
+        self.reset(np.random.default_rng(0) if self.scenario.spawn_jitter > 0 else None)
 
     def reset(self, rng: np.random.Generator | None = None) -> None:
         table = self.table

@@ -80,3 +80,44 @@ def test_bots_become_the_agents_actions():
     # allies 0 and 1 have enemy 0 (at 14, 10) in range: attack it; ally 2 (at 2, 2) walks towards it,
     # east being the direction closest to (12, 8)
     assert list(actions) == [features.FIRST_ATTACK, features.FIRST_ATTACK, 2]
+
+
+@pytest.fixture(scope="module")
+def windows_3m(tmp_path_factory):
+    recipe = small("starcraft/3m-windows-v0", 30)
+    return recipe, generate(recipe, "small", out=tmp_path_factory.mktemp("windows"), progress=False)
+
+
+def test_window_datasets_hold_the_three_formats_with_starcraftimage_labels(windows_3m):
+    from envsuite.starcraft import images
+    from envsuite.starcraft.scenarios import SCENARIOS
+
+    _, path = windows_3m
+    scenario_index = sorted(SCENARIOS).index("3m")
+    with load_dataset(path, in_memory=True) as dataset:
+        observations, infos = dataset.observations, dataset.infos
+        assert observations["hyperspectral"].shape == (30, 384, 64, 64)
+        for t in range(30):
+            np.testing.assert_array_equal(observations["rgb"][t], images.to_rgb(observations["hyperspectral"][t]))
+            np.testing.assert_array_equal(observations["grayscale"][t], images.to_grayscale(observations["hyperspectral"][t]))
+        np.testing.assert_array_equal(infos["label"], 2 * scenario_index + infos["phase"])
+        for e in range(dataset.total_episodes):
+            rows = slice(dataset.episode_starts[e], dataset.episode_starts[e] + dataset.episode_lengths[e])
+            length = dataset.episode_lengths[e]
+            np.testing.assert_array_equal(infos["window_index"][rows], np.arange(length))
+            np.testing.assert_array_equal(infos["first_game_loop"][rows], 255 * np.arange(length))
+            winners = np.asarray(infos["winner"][rows])
+            assert len(set(winners.tolist())) == 1  # the battle's outcome, on every window
+            if dataset.timeouts[rows][-1]:  # stopped by the loop limit: nobody won
+                assert winners[0] == 0
+            # marines of both players appear in their own blocks
+            marine = images.nonneutral_channels().index("TERRAN_MARINE")
+            first = observations["hyperspectral"][rows][0]
+            assert first[marine].max() > 0 and first[170 + marine].max() > 0
+
+
+def test_window_datasets_are_reproducible_with_two_workers(tmp_path, windows_3m):
+    recipe, path = windows_3m
+    again = generate(recipe, "small", out=tmp_path, workers=2, progress=False)
+    with h5py.File(path) as a, h5py.File(again) as b:
+        assert a.attrs["content_sha256"] == b.attrs["content_sha256"]
