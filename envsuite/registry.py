@@ -147,6 +147,11 @@ def _starcraft_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
     entry_point = "envsuite.starcraft.micro:StarCraftMicroEnv"
     envs = [EnvEntry(f"{NAMESPACE}/StarCraftMicro-{name}-v0", "starcraft", entry_point, None, {"scenario": name},
                      description=f"SMAC-style micro battle {name} against a scripted bot") for name in SCENARIOS]
+    from envsuite.starcraft.pysc2_env import MINI_GAMES
+
+    envs += [EnvEntry(f"{NAMESPACE}/SC2MiniGame-{game}-v0", "starcraft", "envsuite.starcraft.pysc2_env:SC2MiniGameEnv",
+                      None, {"map_name": game}, description=f"pysc2 mini-game {game} (needs the game, or use_mock=True)")
+             for game in MINI_GAMES]
     datasets = []
     for name in SCENARIOS:
         for kind, how in STARCRAFT_DATASET_KINDS.items():

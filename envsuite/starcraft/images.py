@@ -195,3 +195,9 @@ def battle_frame(battle, map_size: float | None = None) -> tuple[np.ndarray, np.
     channels = np.array([channel_of(battle.type_names[u], PLAYER_1 if battle.teams[u] == 0 else PLAYER_2)
                          for u in live], dtype=np.int64)
     return channels, pixel_of(battle.positions[live], size, size)
+
+
+@lru_cache(maxsize=1)
+def unit_type_names_by_id() -> dict[int, str]:
+    """StarCraft II unit type id -> StarCraftImage's name ('TERRAN_MARINE'), for pysc2's unit_type layer."""
+    return {type_id: name for entries in _unit_type_table().values() for name, type_id in entries}

@@ -44,7 +44,9 @@ def test_identical_to_gymnasium_v5_over_1000_steps_with_resets(ours, theirs):
 
 @pytest.mark.parametrize("env_id", [entry.env_id for entry in envsuite.registry.env_entries()])
 def test_check_env_passes_for_every_registered_id(env_id):
-    env = gymnasium.make(env_id)
+    # the pysc2 mini-games need the game; without it they run on pysc2's mock environment
+    kwargs = {"use_mock": True} if "/SC2MiniGame-" in env_id else {}
+    env = gymnasium.make(env_id, **kwargs)
     check_env(env.unwrapped, skip_render_check=True)
     env.close()
 
