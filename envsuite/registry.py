@@ -38,6 +38,7 @@ class EnvEntry:
     dataset_id: str | None = None
     description: str = ""
     vector_entry_point: str | None = None  # a native batched implementation for gymnasium.make_vec
+    probe_kwargs: dict[str, Any] = field(default_factory=dict)  # extra kwargs when catalog() makes it for its spaces
 
 
 @dataclass(frozen=True)
@@ -149,8 +150,10 @@ def _starcraft_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
                      description=f"SMAC-style micro battle {name} against a scripted bot") for name in SCENARIOS]
     from envsuite.starcraft.pysc2_env import MINI_GAMES
 
+    # the catalogue reads their spaces from pysc2's mock environment: the game need not be installed
     envs += [EnvEntry(f"{NAMESPACE}/SC2MiniGame-{game}-v0", "starcraft", "envsuite.starcraft.pysc2_env:SC2MiniGameEnv",
-                      None, {"map_name": game}, description=f"pysc2 mini-game {game} (needs the game, or use_mock=True)")
+                      None, {"map_name": game}, description=f"pysc2 mini-game {game} (needs the game, or use_mock=True)",
+                      probe_kwargs={"use_mock": True})
              for game in MINI_GAMES]
     datasets = []
     for name in SCENARIOS:
@@ -234,11 +237,18 @@ def catalog(with_spaces: bool = True) -> list[dict[str, Any]]:
     for entry in env_entries():
         row: dict[str, Any] = {"env_id": entry.env_id, "family": entry.family, "description": entry.description}
         if with_spaces:
-            if entry.entry_point not in spaces_of:
-                env = gymnasium.make(entry.env_id)
-                spaces_of[entry.entry_point] = (str(env.observation_space), str(env.action_space))
-                env.close()
-            row["observation_space"], row["action_space"] = spaces_of[entry.entry_point]
+            # envs of one entry point differ in spaces only through their own kwargs, not the dataset ones
+            shaping = {k: v for k, v in entry.kwargs.items() if k not in ("dataset_id", "ref_min_score", "ref_max_score")}
+            key = (entry.entry_point, json.dumps(shaping, sort_keys=True, default=str))
+            if key not in spaces_of:
+                try:
+                    env = gymnasium.make(entry.env_id, **entry.probe_kwargs)
+                except (ImportError, RuntimeError) as error:  # an optional extra (pysc2) is missing or cannot load here
+                    spaces_of[key] = (f"unavailable: {error}", f"unavailable: {error}")
+                else:
+                    spaces_of[key] = (str(env.observation_space), str(env.action_space))
+                    env.close()
+            row["observation_space"], row["action_space"] = spaces_of[key]
         if entry.dataset_id is not None:
             dataset = datasets[entry.dataset_id]
             path = paths.dataset_path(dataset.dataset_id)

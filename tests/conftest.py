@@ -6,6 +6,9 @@ from pathlib import Path
 # Before anything imports MuJoCo's renderer (envsuite sets the same default; tests state it too).
 if not os.environ.get("DISPLAY"):
     os.environ.setdefault("MUJOCO_GL", "egl")
+# pysc2 4.0's generated protobuf code needs protobuf's Python implementation, chosen when protobuf is
+# first imported (dm_control imports it too): one test session holds both, so choose it up front.
+os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
 
 import pytest  # noqa: E402
 

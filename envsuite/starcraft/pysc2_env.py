@@ -53,13 +53,26 @@ def _python_3_10_shuffle():
 
 
 def _import_pysc2():
-    os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
+    import sys
+
+    if "google.protobuf" not in sys.modules:
+        os.environ.setdefault("PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION", "python")
     try:
         with _python_3_10_shuffle():
             from pysc2.env import mock_sc2_env, sc2_env
             from pysc2.lib import actions, features
     except ImportError as error:
         raise ImportError("the SC2 mini-games need pysc2: pip install 'envsuite[sc2]'") from error
+    except TypeError as error:
+        if "Descriptors cannot be created directly" not in str(error):
+            raise
+        from google.protobuf.internal import api_implementation
+
+        raise RuntimeError(
+            "pysc2 4.0's generated protobuf code needs protobuf's Python implementation, but protobuf was already "
+            f"loaded here with the {api_implementation.Type()!r} one (dm_control, for one, imports it): set "
+            "PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION=python before Python starts, or create the mini-game env "
+            "before importing dm_control") from None
     return sc2_env, mock_sc2_env, actions, features
 
 
