@@ -22,13 +22,12 @@ Recipe keys of the family: `env_kwargs` (the env's snippets, ref_steps, ...) and
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
 
-from datagen.recipes import EpisodePlan, Recipe, RecipeError, env_episode_seed, episode_rng
-from envsuite.policies.rollout import Trajectory
+from datagen.recipes import EpisodePlan, Recipe, RecipeError, cached_env, env_episode_seed, episode_rng
+from envsuite.policies.rollout import Trajectory, end_flags
 
 _START_KINDS = ("snippet-start", "random-start")
 
@@ -65,22 +64,6 @@ class MocapPlan(EpisodePlan):
         return [{"name": self.name, "type": "TrackingMPC", "action_noise": self.action_noise, **self.expert.info}]
 
 
-_worker_envs: dict[str, Any] = {}
-
-
-def make_env(recipe: Recipe):
-    """The recipe's tracking env (unwrapped), one per process and recipe."""
-    import gymnasium
-
-    import envsuite  # noqa: F401
-
-    key = json.dumps([recipe.env_id, recipe.env_kwargs], sort_keys=True)
-    if key not in _worker_envs:
-        _worker_envs.clear()
-        _worker_envs[key] = gymnasium.make(recipe.env_id, **recipe.env_kwargs).unwrapped
-    return _worker_envs[key]
-
-
 def episode_options(env, recipe_seed: int, index: int) -> dict:
     """The reset options of episode `index`: its snippet and start step (see the module docstring)."""
     snippet = (index // 2) % len(env.references)
@@ -97,7 +80,7 @@ def rollout_mocap_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Tra
     """The episodes of one shard, in order, as (policy index, trajectory with infos)."""
     from envsuite.mocap.expert import run_episode
 
-    env = make_env(recipe)
+    env = cached_env(recipe)
     plan = MocapPlan(recipe)
     first = shard_index * recipe.episodes_per_shard
     episodes = []
@@ -106,9 +89,7 @@ def rollout_mocap_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Tra
         result = run_episode(env, expert, episode_rng(recipe.seed, index), action_noise=plan.action_noise,
                              seed=env_seed, options=episode_options(env, recipe.seed, index))
         length = len(result["rewards"])
-        terminals = np.zeros(length, dtype=bool)
-        timeouts = np.zeros(length, dtype=bool)
-        terminals[-1], timeouts[-1] = result["terminated"], not result["terminated"]
+        terminals, timeouts = end_flags(length, result["terminated"])
         infos = dict(result["infos"], mean_actions=result["mean_actions"],
                      snippet_id=np.full(length, result["snippet_id"]),
                      random_start=np.full(length, episode_start_kind(index) == "random-start"))
@@ -121,7 +102,7 @@ def rollout_mocap_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Tra
 
 def dataset_attributes(recipe: Recipe) -> dict[str, Any]:
     """MoCapAct's dataset-level fields: observable_indices ({name: [start, stop)}), ref_steps, snippets."""
-    env = make_env(recipe)
+    env = cached_env(recipe)
     return {
         "observable_indices": {name: [int(columns[0]), int(columns[-1]) + 1]
                                for name, columns in env.observable_indices.items()},

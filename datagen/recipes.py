@@ -166,6 +166,19 @@ class Recipe:
         return PolicyPlan(self, action_space)
 
 
+_process_envs: dict[str, Any] = {}
+
+
+def cached_env(recipe: "Recipe"):
+    """The recipe's env (unwrapped), made once per process and (env id, env kwargs): the family shard
+    functions (datagen/mocap.py, datagen/starcraft.py) reuse it across shards."""
+    key = json.dumps([recipe.env_id, recipe.env_kwargs], sort_keys=True)
+    if key not in _process_envs:
+        _process_envs.clear()
+        _process_envs[key] = recipe.make_env().unwrapped
+    return _process_envs[key]
+
+
 class EpisodePlan(abc.ABC):
     """Which policy runs episode i and which env seed resets it."""
 

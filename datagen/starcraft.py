@@ -28,13 +28,10 @@ the seven scenarios), phase, winner (1 allies, 2 enemies, 0 none), window_index,
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import numpy as np
 
-from datagen.recipes import EpisodePlan, Recipe, RecipeError, env_episode_seed, episode_rng
-from envsuite.policies.rollout import Trajectory, stack
+from datagen.recipes import EpisodePlan, Recipe, RecipeError, cached_env, env_episode_seed, episode_rng
+from envsuite.policies.rollout import Trajectory, end_flags, stack
 
 
 class StarCraftPlan(EpisodePlan):
@@ -64,22 +61,11 @@ class StarCraftPlan(EpisodePlan):
         return [{"name": self.name, **self.entry}]
 
 
-_worker_envs: dict[str, Any] = {}
-
-
-def make_env(recipe: Recipe):
-    key = json.dumps([recipe.env_id, recipe.env_kwargs], sort_keys=True)
-    if key not in _worker_envs:
-        _worker_envs.clear()
-        _worker_envs[key] = recipe.make_env().unwrapped
-    return _worker_envs[key]
-
-
 def rollout_starcraft_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajectory]]:
     """The episodes of one shard, in order, as (policy index, trajectory with infos)."""
     from envsuite.starcraft.policies import bot_actions, random_actions
 
-    env = make_env(recipe)
+    env = cached_env(recipe)
     plan = StarCraftPlan(recipe)
     first = shard_index * recipe.episodes_per_shard
     episodes = []
@@ -101,10 +87,7 @@ def rollout_starcraft_shard(recipe: Recipe, shard_index: int) -> list[tuple[int,
             if terminated or truncated:
                 break
             observations.append(observation)
-        length = len(rewards)
-        terminals = np.zeros(length, dtype=bool)
-        timeouts = np.zeros(length, dtype=bool)
-        terminals[-1], timeouts[-1] = terminated, not terminated
+        terminals, timeouts = end_flags(len(rewards), terminated)
         episodes.append((policy_index, Trajectory(
             observations=stack(observations), actions=np.stack(actions), rewards=np.asarray(rewards, dtype=np.float64),
             terminals=terminals, timeouts=timeouts, final_observation=observation, seed=env_seed,
@@ -196,9 +179,7 @@ def rollout_window_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Tr
         length = len(windows)
         winner = battle.winner()
         phase = (np.arange(length) + 0.5 >= length / 2).astype(np.int64)  # 0: beginning, 1: end of the battle
-        terminals = np.zeros(length, dtype=bool)
-        timeouts = np.zeros(length, dtype=bool)
-        terminals[-1], timeouts[-1] = winner is not None, winner is None
+        terminals, timeouts = end_flags(length, winner is not None)
         final = windows[-1]
         episodes.append((0, Trajectory(
             observations=stack(windows), actions=np.tile([ally_bot, enemy_bot], (length, 1)).astype(np.int64),

@@ -38,6 +38,15 @@ class Trajectory:
         return float(np.sum(self.rewards, dtype=np.float64))
 
 
+def end_flags(length: int, terminated: bool) -> tuple[np.ndarray, np.ndarray]:
+    """(terminals, timeouts) of an episode of `length` steps: only the last step ends it, as a true
+    termination or, otherwise, a truncation."""
+    terminals = np.zeros(length, dtype=bool)
+    timeouts = np.zeros(length, dtype=bool)
+    terminals[-1], timeouts[-1] = terminated, not terminated
+    return terminals, timeouts
+
+
 def stack(items: list) -> Any:
     """Stack a list of observations (arrays or nested dicts of arrays) along a new leading axis."""
     first = items[0]
