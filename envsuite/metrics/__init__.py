@@ -9,8 +9,11 @@ pass) and converts dtypes; tests/metrics checks each one against a plain numpy o
 - coverage:  digitize, count_unique_rows, saco / SacoResult (SACo, Schweighofer et al. 2022)
 - weighting: return_weighted_probabilities, advantage_weighted_probabilities,
              positive_sided_variance (RW / AW / RPSV, Hong et al. 2023)
+- family metrics: mocap (MoCapAct's normalized episode length and return), action_matching
+             (Android in the Wild's action matching: action_matches, action_matching_metrics)
 """
 
+from envsuite.metrics.action_matching import action_matches, action_matching_metrics
 from envsuite.metrics.coverage import DEFAULT_SACO_BINS, SacoResult, count_unique_rows, digitize, saco
 from envsuite.metrics.episodes import (
     episode_bounds,
@@ -28,6 +31,8 @@ from envsuite.metrics.weighting import (
 )
 
 __all__ = [
+    "action_matches",
+    "action_matching_metrics",
     "DEFAULT_SACO_BINS",
     "DEFAULT_TEMPERATURE",
     "SacoResult",
