@@ -1,0 +1,236 @@
+"""An emulator-free Android phone: screens of UI elements that mean something, rendered with Pillow.
+
+Where it sits: the Android family's device layer (envsuite/android/). Apps are data
+(assets/android/apps/*.json, loaded by apps.py); the envs (to come) drive a `Device` with AitW's
+actions and read its UI tree as annotations.
+
+The phone:
+- a status bar (the clock) on top, a navigation bar (back, home) at the bottom, the app's title bar
+  and its elements between, laid out top to bottom in rows; a list longer than the screen scrolls;
+- an app stack: the launcher (a grid of app icons) at its bottom; opening a screen pushes it,
+  `press_back` pops it (or first hides the keyboard), `press_home` returns to the launcher;
+- elements (type TEXT, ICON, BUTTON, TOGGLE, INPUT, LIST_ITEM) with bounding boxes, text and
+  clickability; a tap hits the topmost clickable element under it: BUTTON / ICON / LIST_ITEM open
+  their target, TOGGLE flips its setting, INPUT takes the focus and shows the keyboard;
+- `type_text` writes into the focused input; `press_enter` submits it (the input's `submit` screen
+  opens with the text as its query);
+- a vertical swipe over a scrollable screen scrolls it by the swipe's length.
+Coordinates are yx fractions of the screen in [0, 1] (AitW's convention); boxes are (y, x, h, w).
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+import numpy as np
+
+ELEMENT_TYPES = ("TEXT", "ICON", "BUTTON", "TOGGLE", "INPUT", "LIST_ITEM")
+STATUS_BAR, NAV_BAR, TITLE_BAR, ROW = 0.04, 0.06, 0.08, 0.075  # heights as fractions of the screen
+KEYBOARD = 0.35
+LAUNCHER_COLUMNS = 4
+
+
+@dataclass
+class Element:
+    """One UI element on the screen now: its box (y, x, h, w), text, type and what a tap does."""
+
+    type: str
+    text: str
+    box: tuple[float, float, float, float]
+    clickable: bool
+    action: dict = field(default_factory=dict)  # {"open": screen} / {"launch": app} / {"toggle": key} / {"focus": id}
+    id: str = ""
+
+
+@dataclass
+class Frame:
+    """An entry of the app stack: an app's screen, its parameters and its scroll offset."""
+
+    app: str
+    screen: str
+    params: dict = field(default_factory=dict)
+    scroll: float = 0.0
+
+
+class Device:
+    """A phone running `apps` (name -> app definition, see apps.py). State lives in `settings`,
+    `stack`, `inputs` (text typed per input id) and `focus`."""
+
+    def __init__(self, apps: dict, width: int = 1080, height: int = 2400, clock: str = "12:00"):
+        if not apps:
+            raise ValueError("a Device needs at least one app")
+        self.apps = apps
+        self.width, self.height, self.clock = int(width), int(height), clock
+        self.reset()
+
+    def reset(self) -> None:
+        self.settings = {key: copy.deepcopy(value) for app in self.apps.values()
+                         for key, value in app.get("settings", {}).items()}
+        self.stack: list[Frame] = [Frame("launcher", "home")]
+        self.inputs: dict[str, str] = {}
+        self.focus: str | None = None
+        self.submitted: list[tuple[str, str]] = []  # (input id, text) of every submitted input, in order
+        self.history: list[str] = ["launcher/home"]
+
+    # --- what is on the screen -----------------------------------------------------------
+
+    @property
+    def current(self) -> Frame:
+        return self.stack[-1]
+
+    @property
+    def keyboard_shown(self) -> bool:
+        return self.focus is not None
+
+    def content_area(self) -> tuple[float, float]:
+        """(top, bottom) of the area the app's elements are laid out in."""
+        bottom = 1.0 - NAV_BAR - (KEYBOARD if self.keyboard_shown else 0.0)
+        return STATUS_BAR + TITLE_BAR, bottom
+
+    def elements(self) -> list[Element]:
+        """The elements visible now, laid out (status bar clock, title, the screen's rows)."""
+        frame = self.current
+        visible = [Element("TEXT", self.clock, (0.005, 0.03, STATUS_BAR - 0.01, 0.12), False, id="clock")]
+        if frame.app == "launcher":
+            return visible + self._launcher()
+        screen = self._screen(frame)
+        visible.append(Element("TEXT", screen.get("title", self.apps[frame.app]["label"]),
+                               (STATUS_BAR + 0.015, 0.05, TITLE_BAR - 0.03, 0.9), False, id="title"))
+        top, bottom = self.content_area()
+        for row, spec in enumerate(self._rows(frame, screen)):
+            y = top + row * ROW - frame.scroll
+            if y < top - 1e-9 or y + ROW > bottom + 1e-9:
+                continue
+            visible.append(self._element(spec, (y + 0.01, 0.05, ROW - 0.02, 0.9)))
+        return visible
+
+    def _launcher(self) -> list[Element]:
+        icons = []
+        names = [name for name in self.apps if name != "launcher"]
+        size = 0.8 / LAUNCHER_COLUMNS
+        for i, name in enumerate(names):
+            row, column = divmod(i, LAUNCHER_COLUMNS)
+            box = (STATUS_BAR + 0.05 + row * 0.12, 0.1 + column * size, 0.09, size * 0.8)
+            icons.append(Element("ICON", self.apps[name]["label"], box, True, {"launch": name}, id=f"icon_{name}"))
+        return icons
+
+    def _screen(self, frame: Frame) -> dict:
+        try:
+            return self.apps[frame.app]["screens"][frame.screen]
+        except KeyError:
+            raise KeyError(f"app {frame.app!r} has no screen {frame.screen!r}") from None
+
+    def _rows(self, frame: Frame, screen: dict) -> list[dict]:
+        rows = list(screen.get("elements", []))
+        results = screen.get("results")
+        if results is not None:  # a screen listing the entries of a corpus that match its query
+            query = frame.params.get("query", "").casefold()
+            for entry in self.apps[frame.app].get("corpus", {}).get(results, []):
+                if all(word in entry["text"].casefold() for word in query.split()):
+                    rows.append({"type": "LIST_ITEM", "text": entry["text"], "open": entry.get("open", ""),
+                                 "params": {"item": entry["text"]}})
+        return rows
+
+    def _element(self, spec: dict, box) -> Element:
+        kind = spec.get("type", "BUTTON")
+        if kind not in ELEMENT_TYPES:
+            raise ValueError(f"element {spec} has type {kind!r}; known: {ELEMENT_TYPES}")
+        text = spec.get("text", "")
+        action: dict = {}
+        if kind == "TOGGLE":
+            text = f"{text}: {'On' if self.settings.get(spec['toggle']) else 'Off'}"
+            action = {"toggle": spec["toggle"]}
+        elif kind == "INPUT":
+            typed = self.inputs.get(spec["id"], "")
+            text = typed or spec.get("hint", "")
+            action = {"focus": spec["id"], "submit": spec.get("submit")}
+        elif spec.get("open"):
+            action = {"open": spec["open"], "params": spec.get("params", {})}
+        clickable = kind != "TEXT" and bool(action)
+        return Element(kind, text, box, clickable, action, id=spec.get("id", ""))
+
+    # --- actions ------------------------------------------------------------------------
+
+    def tap(self, y: float, x: float) -> Element | None:
+        """Tap at (y, x); returns the element that took it (None: nothing clickable there)."""
+        for element in reversed(self.elements()):
+            top, left, h, w = element.box
+            if element.clickable and top <= y <= top + h and left <= x <= left + w:
+                self._activate(element)
+                return element
+        if self.keyboard_shown and y >= 1.0 - NAV_BAR - KEYBOARD:
+            return None  # on the keyboard: AitW agents type with TYPE actions
+        return None
+
+    def _activate(self, element: Element) -> None:
+        action = element.action
+        if "launch" in action:
+            self._push(Frame(action["launch"], self.apps[action["launch"]].get("start", "main")))
+        elif "toggle" in action:
+            self.settings[action["toggle"]] = not self.settings.get(action["toggle"], False)
+        elif "focus" in action:
+            self.focus = action["focus"]
+        elif action.get("open"):
+            self._push(Frame(self.current.app, action["open"], dict(action.get("params", {}))))
+
+    def _push(self, frame: Frame) -> None:
+        self.focus = None
+        self.stack.append(frame)
+        self.history.append(f"{frame.app}/{frame.screen}")
+
+    def swipe(self, touch: tuple[float, float], lift: tuple[float, float]) -> None:
+        """A vertical swipe scrolls the screen (up = further down the list); horizontal ones do nothing."""
+        dy, dx = lift[0] - touch[0], lift[1] - touch[1]
+        if abs(dy) < abs(dx) or self.current.app == "launcher":
+            return
+        frame = self.current
+        top, bottom = self.content_area()
+        rows = len(self._rows(frame, self._screen(frame)))
+        limit = max(0.0, rows * ROW - (bottom - top))
+        frame.scroll = float(np.clip(frame.scroll - dy, 0.0, limit))
+
+    def type_text(self, text: str) -> bool:
+        """Append text to the focused input; False if no input has the focus."""
+        if self.focus is None:
+            return False
+        self.inputs[self.focus] = self.inputs.get(self.focus, "") + text
+        return True
+
+    def press_enter(self) -> bool:
+        """Submit the focused input (open its submit screen with the text as query); False if none."""
+        if self.focus is None:
+            return False
+        spec = next((e for e in self.elements() if e.action.get("focus") == self.focus), None)
+        text = self.inputs.get(self.focus, "")
+        self.submitted.append((self.focus, text))
+        target = spec.action.get("submit") if spec is not None else None
+        self.focus = None
+        if target:
+            self._push(Frame(self.current.app, target, {"query": text}))
+        return True
+
+    def press_back(self) -> None:
+        if self.focus is not None:
+            self.focus = None  # back first hides the keyboard, as on Android
+        elif len(self.stack) > 1:
+            self.stack.pop()
+
+    def press_home(self) -> None:
+        self.focus = None
+        self.stack = [Frame("launcher", "home")]
+        self.history.append("launcher/home")
+
+    # --- observations -------------------------------------------------------------------
+
+    def annotations(self) -> tuple[np.ndarray, list[str], list[str]]:
+        """AitW-style UI annotations: positions (K, 4) (y, x, h, w) in [0, 1], texts, types."""
+        elements = self.elements()
+        positions = np.array([e.box for e in elements], dtype=np.float32).reshape(-1, 4)
+        return positions, [e.text for e in elements], [e.type for e in elements]
+
+    def render(self, width: int = 540, height: int = 1200) -> np.ndarray:
+        """The screen as (height, width, 3) uint8 RGB."""
+        from envsuite.android.rendering import render_device
+
+        return render_device(self, width, height)
