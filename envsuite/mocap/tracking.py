@@ -304,10 +304,11 @@ class CMUHumanoidTrackingEnv(DatasetEnvMixin, gymnasium.Env):
         index = self._snippet_index_of(options.get("snippet", 0))
         snippet = self.references[index].snippet
         step = int(options.get("start_step", snippet.start_step))
+        # the episode must be able to take one step before its last trackable step (end - max ref step)
         latest = snippet.end_step - int(self.ref_steps[-1]) - 1
-        if not snippet.start_step <= step < latest:
+        if not snippet.start_step <= step <= latest:
             raise ValueError(f"start_step {step} is outside snippet {snippet.id}'s trackable steps "
-                             f"{snippet.start_step}..{latest - 1}")
+                             f"{snippet.start_step}..{latest}")
         return index, step
 
     def _snippet_index_of(self, snippet) -> int:

@@ -121,8 +121,11 @@ def test_bad_arguments_and_options_raise_clear_errors():
     with pytest.raises(ValueError, match="made for another walker"):
         CMUHumanoidTrackingEnv(clip_path=v2019_clips, snippets=["cmuv2019_001"])
     env = CMUHumanoidTrackingEnv(snippets=["02_01"])
-    with pytest.raises(ValueError, match="outside snippet 02_01-0-95's trackable steps 0..88"):
-        env.reset(options={"start_step": 89})
+    with pytest.raises(ValueError, match="outside snippet 02_01-0-95's trackable steps 0..89"):
+        env.reset(options={"start_step": 90})
+    env.reset(options={"start_step": 89})  # the latest start: one step, then the end of the clip
+    _, _, terminated, truncated, info = env.step(np.zeros(56, dtype=np.float32))
+    assert (terminated or truncated) and info["episode_length"] == 1
     with pytest.raises(ValueError, match="tracks no snippet"):
         env.reset(options={"snippet": "charleston1"})
     with pytest.raises(ValueError, match="unknown reset options"):
