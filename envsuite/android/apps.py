@@ -4,7 +4,7 @@ An app: `label` (the launcher's name), `start` (its first screen), optional `set
 device settings it owns, e.g. wifi), `screens` (name -> {title, elements, optional `results`: the
 corpus a screen lists filtered by its query}) and optional `corpus` (name -> entries with `text`
 and the screen they `open`). Element fields are those of device.py (type, text, open, toggle, id,
-hint, submit).
+hint, submit, record); a screen's `records` lists one of the device's record lists.
 """
 
 from __future__ import annotations
@@ -46,5 +46,7 @@ def _check_app(where: str, app: dict) -> None:
             for key in ("open", "submit"):
                 if element.get(key) and element[key] not in screens:
                     raise ValueError(f"{where}: screen {name!r} element {element} {key}s unknown screen {element[key]!r}")
+        if screen.get("records") is not None and not isinstance(screen["records"], str):
+            raise ValueError(f"{where}: screen {name!r} records must name a record list")
         if screen.get("results") and screen["results"] not in app.get("corpus", {}):
             raise ValueError(f"{where}: screen {name!r} lists corpus {screen['results']!r}, which the app lacks")

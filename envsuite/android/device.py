@@ -12,8 +12,9 @@ The phone:
 - elements (type TEXT, ICON, BUTTON, TOGGLE, INPUT, LIST_ITEM) with bounding boxes, text and
   clickability; a tap hits the topmost clickable element under it: BUTTON / ICON / LIST_ITEM open
   their target, TOGGLE flips its setting, INPUT takes the focus and shows the keyboard;
-- `type_text` writes into the focused input; `press_enter` submits it (the input's `submit` screen
-  opens with the text as its query);
+- `type_text` writes into the focused input; `press_enter` submits it: an input with `record` adds
+  the text to that record list of the device (alarms, contacts, ...), and its `submit` screen opens
+  with the text as its query; a screen with `records` lists one of those lists;
 - a vertical swipe over a scrollable screen scrolls it by the swipe's length.
 Coordinates are yx fractions of the screen in [0, 1] (AitW's convention); boxes are (y, x, h, w).
 """
@@ -71,6 +72,7 @@ class Device:
         self.inputs: dict[str, str] = {}
         self.focus: str | None = None
         self.submitted: list[tuple[str, str]] = []  # (input id, text) of every submitted input, in order
+        self.records: dict[str, list[str]] = {}  # lists kept by apps: "alarms", ... (inputs with `record`)
         self.history: list[str] = ["launcher/home"]
 
     # --- what is on the screen -----------------------------------------------------------
@@ -123,6 +125,8 @@ class Device:
 
     def _rows(self, frame: Frame, screen: dict) -> list[dict]:
         rows = list(screen.get("elements", []))
+        if screen.get("records"):  # a list the device keeps (e.g. the alarms set so far)
+            rows += [{"type": "TEXT", "text": text} for text in self.records.get(screen["records"], [])]
         results = screen.get("results")
         if results is not None:  # a screen listing the entries of a corpus that match its query
             query = frame.params.get("query", "").casefold()
@@ -144,7 +148,7 @@ class Device:
         elif kind == "INPUT":
             typed = self.inputs.get(spec["id"], "")
             text = typed or spec.get("hint", "")
-            action = {"focus": spec["id"], "submit": spec.get("submit")}
+            action = {"focus": spec["id"], "submit": spec.get("submit"), "record": spec.get("record")}
         elif spec.get("open"):
             action = {"open": spec["open"], "params": spec.get("params", {})}
         clickable = kind != "TEXT" and bool(action)
@@ -205,6 +209,10 @@ class Device:
         text = self.inputs.get(self.focus, "")
         self.submitted.append((self.focus, text))
         target = spec.action.get("submit") if spec is not None else None
+        record = spec.action.get("record") if spec is not None else None
+        if record and text.strip():
+            self.records.setdefault(record, []).append(text.strip())
+            self.inputs[self.focus] = ""  # a form clears once saved
         self.focus = None
         if target:
             self._push(Frame(self.current.app, target, {"query": text}))

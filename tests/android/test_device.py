@@ -29,7 +29,7 @@ def phone():
 
 def test_the_launcher_opens_apps_by_their_icons(phone):
     icons = [e for e in phone.elements() if e.type == "ICON"]
-    assert {e.text for e in icons} == {"Chrome", "Settings"} and all(e.clickable for e in icons)
+    assert {e.text for e in icons} == {"Chrome", "Clock", "Settings"} and all(e.clickable for e in icons)
     phone.tap(*centre(find(phone, "Settings")))
     assert (phone.current.app, phone.current.screen) == ("settings", "main")
     assert find(phone, "Settings").type == "TEXT"  # the title bar
@@ -120,3 +120,18 @@ def test_broken_app_files_get_errors_naming_the_file(tmp_path, monkeypatch):
             load_apps()
     finally:
         apps_module.load_apps.cache_clear()
+
+
+def test_a_clock_alarm_is_a_record_the_device_keeps_and_lists(phone):
+    phone.tap(*centre(find(phone, "Clock")))
+    phone.tap(*centre(find(phone, "Add alarm")))
+    phone.tap(*centre(find(phone, "Alarm time")))
+    phone.type_text("5:00 PM")
+    phone.press_enter()
+    assert phone.records == {"alarms": ["5:00 PM"]}
+    assert (phone.current.app, phone.current.screen) == ("clock", "main")
+    assert [e.text for e in phone.elements() if e.type == "TEXT"][-1] == "5:00 PM"  # listed under Alarms
+    phone.tap(*centre(find(phone, "Add alarm")))
+    assert find(phone, "Alarm time").text.startswith("Alarm time")  # the form cleared once saved
+    phone.press_enter()  # nothing focused: nothing saved
+    assert phone.records == {"alarms": ["5:00 PM"]}
