@@ -48,5 +48,7 @@ def _check_app(where: str, app: dict) -> None:
                     raise ValueError(f"{where}: screen {name!r} element {element} {key}s unknown screen {element[key]!r}")
         if screen.get("records") is not None and not isinstance(screen["records"], str):
             raise ValueError(f"{where}: screen {name!r} records must name a record list")
+        if screen.get("synthesize") and screen["synthesize"] not in screens:
+            raise ValueError(f"{where}: screen {name!r} synthesizes pages of unknown screen {screen['synthesize']!r}")
         if screen.get("results") and screen["results"] not in app.get("corpus", {}):
             raise ValueError(f"{where}: screen {name!r} lists corpus {screen['results']!r}, which the app lacks")

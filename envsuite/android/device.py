@@ -12,9 +12,12 @@ The phone:
 - elements (type TEXT, ICON, BUTTON, TOGGLE, INPUT, LIST_ITEM) with bounding boxes, text and
   clickability; a tap hits the topmost clickable element under it: BUTTON / ICON / LIST_ITEM open
   their target, TOGGLE flips its setting, INPUT takes the focus and shows the keyboard;
-- `type_text` writes into the focused input; `press_enter` submits it: an input with `record` adds
+- `type_text` writes into the focused input (replacing its text on the first typing after a tap,
+  for inputs with `select_on_focus`, as a browser's address bar does); `press_enter` submits it: an input with `record` adds
   the text to that record list of the device (alarms, contacts, ...), and its `submit` screen opens
-  with the text as its query; a screen with `records` lists one of those lists;
+  with the text as its query; a screen with `records` lists one of those lists; a results screen
+  lists the corpus entries containing every word of its query, or, with `synthesize`, three
+  deterministic pages named after a query the corpus lacks;
 - a vertical swipe over a scrollable screen scrolls it by the swipe's length.
 Coordinates are yx fractions of the screen in [0, 1] (AitW's convention); boxes are (y, x, h, w).
 """
@@ -30,6 +33,7 @@ ELEMENT_TYPES = ("TEXT", "ICON", "BUTTON", "TOGGLE", "INPUT", "LIST_ITEM")
 STATUS_BAR, NAV_BAR, TITLE_BAR, ROW = 0.04, 0.06, 0.08, 0.075  # heights as fractions of the screen
 KEYBOARD = 0.35
 LAUNCHER_COLUMNS = 4
+SYNTHESIZED_RESULTS = ("- Wikipedia", "- latest news", "- answers and guides")  # pages for a query the corpus lacks
 
 
 @dataclass
@@ -71,6 +75,7 @@ class Device:
         self.stack: list[Frame] = [Frame("launcher", "home")]
         self.inputs: dict[str, str] = {}
         self.focus: str | None = None
+        self._replace_next = False  # the focused input's text is selected: typing replaces it
         self.submitted: list[tuple[str, str]] = []  # (input id, text) of every submitted input, in order
         self.records: dict[str, list[str]] = {}  # lists kept by apps: "alarms", ... (inputs with `record`)
         self.history: list[str] = ["launcher/home"]
@@ -129,11 +134,16 @@ class Device:
             rows += [{"type": "TEXT", "text": text} for text in self.records.get(screen["records"], [])]
         results = screen.get("results")
         if results is not None:  # a screen listing the entries of a corpus that match its query
-            query = frame.params.get("query", "").casefold()
-            for entry in self.apps[frame.app].get("corpus", {}).get(results, []):
-                if all(word in entry["text"].casefold() for word in query.split()):
-                    rows.append({"type": "LIST_ITEM", "text": entry["text"], "open": entry.get("open", ""),
-                                 "params": {"item": entry["text"]}})
+            query = frame.params.get("query", "")
+            matches = [entry for entry in self.apps[frame.app].get("corpus", {}).get(results, [])
+                       if all(word in entry["text"].casefold() for word in query.casefold().split())]
+            if not matches and query.strip() and screen.get("synthesize"):
+                # any other query still finds pages: the same three for the same query, every time
+                matches = [{"text": f"{query.strip()} {suffix}", "open": screen["synthesize"]}
+                           for suffix in SYNTHESIZED_RESULTS]
+            for entry in matches:
+                rows.append({"type": "LIST_ITEM", "text": entry["text"], "open": entry.get("open", ""),
+                             "params": {"item": entry["text"]}})
         return rows
 
     def _element(self, spec: dict, box) -> Element:
@@ -148,7 +158,8 @@ class Device:
         elif kind == "INPUT":
             typed = self.inputs.get(spec["id"], "")
             text = typed or spec.get("hint", "")
-            action = {"focus": spec["id"], "submit": spec.get("submit"), "record": spec.get("record")}
+            action = {"focus": spec["id"], "submit": spec.get("submit"), "record": spec.get("record"),
+                      "select_on_focus": bool(spec.get("select_on_focus"))}
         elif spec.get("open"):
             action = {"open": spec["open"], "params": spec.get("params", {})}
         clickable = kind != "TEXT" and bool(action)
@@ -175,6 +186,8 @@ class Device:
             self.settings[action["toggle"]] = not self.settings.get(action["toggle"], False)
         elif "focus" in action:
             self.focus = action["focus"]
+            # a browser's address bar selects its text when tapped: the next typing replaces it
+            self._replace_next = action.get("select_on_focus", False)
         elif action.get("open"):
             self._push(Frame(self.current.app, action["open"], dict(action.get("params", {}))))
 
@@ -198,7 +211,9 @@ class Device:
         """Append text to the focused input; False if no input has the focus."""
         if self.focus is None:
             return False
-        self.inputs[self.focus] = self.inputs.get(self.focus, "") + text
+        before = "" if self._replace_next else self.inputs.get(self.focus, "")
+        self._replace_next = False
+        self.inputs[self.focus] = before + text
         return True
 
     def press_enter(self) -> bool:

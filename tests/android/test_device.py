@@ -135,3 +135,19 @@ def test_a_clock_alarm_is_a_record_the_device_keeps_and_lists(phone):
     assert find(phone, "Alarm time").text.startswith("Alarm time")  # the form cleared once saved
     phone.press_enter()  # nothing focused: nothing saved
     assert phone.records == {"alarms": ["5:00 PM"]}
+
+
+def test_a_query_the_corpus_lacks_still_finds_the_same_pages_every_time(phone):
+    def search(text):
+        phone.press_home()
+        phone.tap(*centre(find(phone, "Chrome")))
+        phone.tap(*centre([e for e in phone.elements() if e.type == "INPUT"][0]))
+        phone.type_text(text)  # the address bar selects its old text on the tap: this replaces it
+        phone.press_enter()
+        return [e.text for e in phone.elements() if e.type == "LIST_ITEM"]
+
+    found = search("How big is the universe?")
+    assert found == ["How big is the universe? - Wikipedia", "How big is the universe? - latest news",
+                     "How big is the universe? - answers and guides"]
+    assert search("How big is the universe?") == found
+    assert search("costco") == ["Costco warehouse hours"]  # a corpus entry wins over synthesized pages
