@@ -16,8 +16,9 @@ The phone:
   for inputs with `select_on_focus`, as a browser's address bar does); `press_enter` submits it: an input with `record` adds
   the text to that record list of the device (alarms, contacts, ...), and its `submit` screen opens
   with the text as its query; a screen with `records` lists one of those lists; a results screen
-  lists the corpus entries containing every word of its query, or, with `synthesize`, three
-  deterministic pages named after a query the corpus lacks;
+  lists the corpus entries containing every word of its query, or, with `synthesize`, deterministic
+  pages named after a query the corpus lacks (its `variants`, or three default ones); an address bar
+  (`addresses`) opens the app's `sites` screen for a known address (`costco.com`);
 - a vertical swipe over a scrollable screen scrolls it by the swipe's length.
 Coordinates are yx fractions of the screen in [0, 1] (AitW's convention); boxes are (y, x, h, w).
 """
@@ -140,7 +141,7 @@ class Device:
             if not matches and query.strip() and screen.get("synthesize"):
                 # any other query still finds pages: the same three for the same query, every time
                 matches = [{"text": f"{query.strip()} {suffix}", "open": screen["synthesize"]}
-                           for suffix in SYNTHESIZED_RESULTS]
+                           for suffix in screen.get("variants", SYNTHESIZED_RESULTS)]
             for entry in matches:
                 rows.append({"type": "LIST_ITEM", "text": entry["text"], "open": entry.get("open", ""),
                              "params": {"item": entry["text"]}})
@@ -159,7 +160,7 @@ class Device:
             typed = self.inputs.get(spec["id"], "")
             text = typed or spec.get("hint", "")
             action = {"focus": spec["id"], "submit": spec.get("submit"), "record": spec.get("record"),
-                      "select_on_focus": bool(spec.get("select_on_focus"))}
+                      "select_on_focus": bool(spec.get("select_on_focus")), "addresses": bool(spec.get("addresses"))}
         elif spec.get("open"):
             action = {"open": spec["open"], "params": spec.get("params", {})}
         clickable = kind != "TEXT" and bool(action)
@@ -225,6 +226,10 @@ class Device:
         self.submitted.append((self.focus, text))
         target = spec.action.get("submit") if spec is not None else None
         record = spec.action.get("record") if spec is not None else None
+        address = text.strip().casefold().removeprefix("https://").removeprefix("http://").removeprefix("www.")
+        sites = self.apps[self.current.app].get("sites", {})
+        if spec is not None and spec.action.get("addresses") and address in sites:
+            target, text = sites[address], ""  # an address typed into the address bar opens that site
         if record and text.strip():
             self.records.setdefault(record, []).append(text.strip())
             self.inputs[self.focus] = ""  # a form clears once saved

@@ -151,3 +151,21 @@ def test_a_query_the_corpus_lacks_still_finds_the_same_pages_every_time(phone):
                      "How big is the universe? - answers and guides"]
     assert search("How big is the universe?") == found
     assert search("costco") == ["Costco warehouse hours"]  # a corpus entry wins over synthesized pages
+
+
+def test_the_webshop_flow_go_to_a_site_search_and_select_the_first_entry(phone):
+    # "Go to costco.com, search for 'razer blade', and select the first entry"
+    phone.tap(*centre(find(phone, "Chrome")))
+    phone.tap(*centre(find(phone, "Search or type URL")))
+    phone.type_text("costco.com")
+    phone.press_enter()
+    assert phone.current.screen == "costco_home" and find(phone, "costco.com").type == "TEXT"
+    phone.tap(*centre(find(phone, "Search Costco")))
+    phone.type_text("razer blade")
+    phone.press_enter()
+    assert phone.current.screen == "costco_results" and phone.current.params == {"query": "razer blade"}
+    entries = [e for e in phone.elements() if e.type == "LIST_ITEM"]
+    assert [e.text for e in entries][:2] == ["razer blade - best seller", "razer blade - new"]
+    phone.tap(*centre(entries[0]))
+    assert phone.current.screen == "costco_product" and phone.current.params == {"item": "razer blade - best seller"}
+    assert [f.screen for f in phone.stack] == ["home", "main", "costco_home", "costco_results", "costco_product"]
