@@ -1,0 +1,98 @@
+"""Instructions -> tasks, and their success checks on the phone's state (a hand-played device is the
+oracle: the check turns true exactly when the instruction has been carried out)."""
+
+from pathlib import Path
+
+import pytest
+
+from envsuite.android.apps import load_apps
+from envsuite.android.device import Device
+from envsuite.android.tasks import coverage, parse
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "android"
+
+
+def centre(element):
+    y, x, h, w = element.box
+    return y + h / 2, x + w / 2
+
+
+def tap(device, text):
+    element = next(e for e in device.elements() if e.text.startswith(text) and e.clickable)
+    device.tap(*centre(element))
+
+
+def browse(device, address):
+    device.press_home()
+    tap(device, "Chrome")
+    device.tap(*centre(next(e for e in device.elements() if e.type == "INPUT")))
+    device.type_text(address)
+    device.press_enter()
+
+
+def test_instructions_parse_into_their_families():
+    task = parse('Go to costco.com, search for "razer blade", and select the first entry')
+    assert (task.family, task.slots, task.horizon) == ("webshop", {"site": "costco.com", "query": "razer blade",
+                                                                   "first": True}, 20)
+    assert parse("Go to ebay.com").slots == {"site": "ebay.com", "query": None, "first": False}
+    assert parse("What's the news in Malaysia?").slots == {"words": ["news", "malaysia"]}
+    assert parse("Google the capital of Ecuador").slots == {"words": ["capital", "ecuador"]}
+    assert parse("Set an alarm for 5pm").slots == {"time": "17:00"}
+    assert parse("Set an alarm for 7:30 am").slots == {"time": "07:30"}
+    assert parse("Turn off Bluetooth").slots == {"setting": "bluetooth", "on": False}
+    assert parse("Check my email") is None and parse("Turn on the toaster") is None
+
+
+def test_the_webshop_check_follows_each_part_of_the_instruction():
+    phone = Device(load_apps())
+    go, search, first = (parse(text) for text in (
+        "Go to costco.com", 'Go to costco.com, search for "razer blade"',
+        'Go to costco.com, search for "razer blade", and select the first entry'))
+    assert not go.is_success(phone)
+    browse(phone, "costco.com")
+    assert go.is_success(phone) and not search.is_success(phone)
+    tap(phone, "Search Costco")
+    phone.type_text("Razer Blade")
+    phone.press_enter()
+    assert search.is_success(phone) and not first.is_success(phone)
+    entries = [e for e in phone.elements() if e.type == "LIST_ITEM"]
+    phone.tap(*centre(entries[1]))  # the second entry is not the first
+    assert not first.is_success(phone)
+    phone.press_back()
+    phone.tap(*centre(entries[0]))
+    assert first.is_success(phone)
+    assert not parse('Go to ebay.com, search for "razer blade", and select the first entry').is_success(phone)
+
+
+def test_web_search_succeeds_on_results_for_the_subject():
+    phone = Device(load_apps())
+    task = parse("What's the news in Malaysia?")
+    browse(phone, "weather in paris")
+    assert not task.is_success(phone)
+    browse(phone, "Malaysia news today")
+    assert task.is_success(phone)
+    phone.press_home()
+    assert not task.is_success(phone)  # the answer must be on the screen
+
+
+def test_settings_and_alarm_checks_read_the_device_state():
+    phone = Device(load_apps())
+    assert parse("Turn on Wi-Fi").is_success(phone) and not parse("Turn off Wi-Fi").is_success(phone)
+    alarm = parse("Set an alarm for 5pm")
+    assert not alarm.is_success(phone)
+    tap(phone, "Clock")
+    tap(phone, "Add alarm")
+    tap(phone, "Alarm time")
+    phone.type_text("5:00 PM")
+    phone.press_enter()
+    assert alarm.is_success(phone) and not parse("Set an alarm for 6pm").is_success(phone)
+
+
+def test_coverage_of_the_shared_instruction_files():
+    if not SHARED.is_dir():
+        pytest.skip(f"the shared third-party data folder {SHARED} is absent (it is not part of a user's clone)")
+    webshop = coverage(SHARED / "digirl_webshop_train.txt")
+    assert webshop["lines"] == 438 and webshop["covered"] == 438 and webshop["uncovered"] == []
+    general = coverage(SHARED / "digirl_general_train.txt")
+    assert general["lines"] == 545 and general["covered"] + len(general["uncovered"]) == 545
+    assert general["families"]["web_search"] > 400 and general["fraction"] > 0.8
