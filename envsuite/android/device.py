@@ -18,7 +18,8 @@ The phone:
   with the text as its query; a screen with `records` lists one of those lists; a results screen
   lists the corpus entries containing every word of its query, or, with `synthesize`, deterministic
   pages named after a query the corpus lacks (its `variants`, or three default ones); an address bar
-  (`addresses`) opens the app's `sites` screen for a known address (`costco.com`);
+  (`addresses`) opens the app's `sites` screen for a known address (`costco.com`); a button with
+  `record` adds the item its screen shows to that record list (an app store's Install);
 - a vertical swipe over a scrollable screen scrolls it by the swipe's length.
 Coordinates are yx fractions of the screen in [0, 1] (AitW's convention); boxes are (y, x, h, w).
 """
@@ -140,7 +141,7 @@ class Device:
                        if all(word in entry["text"].casefold() for word in query.casefold().split())]
             if not matches and query.strip() and screen.get("synthesize"):
                 # any other query still finds pages: the same three for the same query, every time
-                matches = [{"text": f"{query.strip()} {suffix}", "open": screen["synthesize"]}
+                matches = [{"text": f"{query.strip()} {suffix}".strip(), "open": screen["synthesize"]}
                            for suffix in screen.get("variants", SYNTHESIZED_RESULTS)]
             for entry in matches:
                 rows.append({"type": "LIST_ITEM", "text": entry["text"], "open": entry.get("open", ""),
@@ -161,6 +162,8 @@ class Device:
             text = typed or spec.get("hint", "")
             action = {"focus": spec["id"], "submit": spec.get("submit"), "record": spec.get("record"),
                       "select_on_focus": bool(spec.get("select_on_focus")), "addresses": bool(spec.get("addresses"))}
+        elif spec.get("record"):  # e.g. an Install button: records the item this screen shows
+            action = {"record": spec["record"], "open": spec.get("open", ""), "params": spec.get("params", {})}
         elif spec.get("open"):
             action = {"open": spec["open"], "params": spec.get("params", {})}
         clickable = kind != "TEXT" and bool(action)
@@ -185,6 +188,12 @@ class Device:
             self._push(Frame(action["launch"], self.apps[action["launch"]].get("start", "main")))
         elif "toggle" in action:
             self.settings[action["toggle"]] = not self.settings.get(action["toggle"], False)
+        elif "record" in action and "focus" not in action:
+            item = self.current.params.get("item", "")
+            if item and item not in self.records.get(action["record"], []):
+                self.records.setdefault(action["record"], []).append(item)
+            if action.get("open"):
+                self._push(Frame(self.current.app, action["open"], {"item": item}))
         elif "focus" in action:
             self.focus = action["focus"]
             # a browser's address bar selects its text when tapped: the next typing replaces it

@@ -14,7 +14,11 @@ Families (so far):
   Ecuador", "Search for hotels in San Diego", ...) -> a results list (or a page opened from it) for a
   query that contains every content word of the instruction's subject (horizon 10, DigiRL's General);
 - settings: "Turn on/off Wi-Fi / Bluetooth / airplane mode / dark mode" -> the setting is so;
-- alarm: "Set an alarm for 5pm" -> the clock keeps an alarm at that time.
+- alarm: "Set an alarm for 5pm" -> the clock keeps an alarm at that time;
+- app_settings: "Check the settings for the Spotify app" -> Settings' app info of that app is open;
+- install: "Install the Pandora app" -> the Play Store has installed it;
+- video: "Play the new Taylor Swift video on YouTube", "Play the latest video from the New York
+  Times" -> YouTube plays a video whose title holds every content word of who.
 """
 
 from __future__ import annotations
@@ -29,13 +33,18 @@ QUESTION = re.compile(r"^(what|what's|whats|how|who|where|when|which|is|are|can|
 SEARCH = re.compile(r"^(?:google|search(?: for)?|find|look up|show me)\s+(?P<subject>.+)$", re.I)
 SETTING = re.compile(r"^(?:turn|switch)\s+(?P<state>on|off)\s+(?:the\s+)?(?P<what>.+?)$|"
                      r"^(?:turn|switch)\s+(?:the\s+)?(?P<what2>.+?)\s+(?P<state2>on|off)$", re.I)
+APP_SETTINGS = re.compile(r"^check the settings for the (?P<app>.+?) app$", re.I)
+INSTALL = re.compile(r"^install the (?P<app>.+?) app$", re.I)
+VIDEO = re.compile(r"^play the (?:new|latest) (?P<who>.+?) video(?: on youtube)?$|"
+                   r"^play the latest video from (?:the )?(?P<who2>.+?)$", re.I)
 ALARM = re.compile(r"^set an alarm (?:for|at) (?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>am|pm)?\s*$", re.I)
 SETTING_NAMES = {"wifi": "wifi", "wi-fi": "wifi", "bluetooth": "bluetooth", "airplane mode": "airplane_mode",
                  "dark mode": "dark_mode", "dark theme": "dark_mode"}
 STOPWORDS = frozenset("a an the of in on for to is are what what's whats how who where when which does do can "
                       "me my i you it this that be with about at and or by from tell show find google search "
                       "look up".split())
-HORIZONS = {"webshop": 20, "web_search": 10, "settings": 10, "alarm": 10}
+HORIZONS = {"webshop": 20, "web_search": 10, "settings": 10, "alarm": 10, "app_settings": 10, "install": 10,
+            "video": 10}
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,15 @@ class Task:
             return bool(device.settings.get(self.slots["setting"])) == self.slots["on"]
         if self.family == "alarm":
             return self.slots["time"] in {_alarm_time(text) for text in device.records.get("alarms", [])}
+        if self.family == "app_settings":
+            return (frame.app == "settings" and frame.screen == "app_info"
+                    and _normal(frame.params.get("item", "")) == _normal(self.slots["app"]))
+        if self.family == "install":
+            return _normal(self.slots["app"]) in {_normal(item) for item in device.records.get("installed", [])}
+        if self.family == "video":
+            playing = _normal(frame.params.get("item", "")).split()
+            return (frame.app == "youtube" and frame.screen == "watch"
+                    and all(word in playing for word in self.slots["words"]))
         raise ValueError(f"unknown task family {self.family!r}")
 
 
@@ -110,6 +128,13 @@ def parse(instruction: str) -> Task | None:
     if (match := WEBSHOP.match(text)) is not None:
         return Task(text, "webshop", {"site": match["site"].lower(), "query": match["query"],
                                       "first": bool(match["first"])})
+    if (match := APP_SETTINGS.match(text)) is not None:
+        return Task(text, "app_settings", {"app": match["app"]})
+    if (match := INSTALL.match(text)) is not None:
+        return Task(text, "install", {"app": match["app"]})
+    if (match := VIDEO.match(text)) is not None:
+        words = _content_words(match["who"] or match["who2"])
+        return Task(text, "video", {"words": words}) if words else None
     if (match := ALARM.match(text)) is not None:
         time = _alarm_time(f"{match['hour']}:{match['minute'] or '00'} {match['half'] or ''}")
         return Task(text, "alarm", {"time": time}) if time else None

@@ -29,7 +29,8 @@ def phone():
 
 def test_the_launcher_opens_apps_by_their_icons(phone):
     icons = [e for e in phone.elements() if e.type == "ICON"]
-    assert {e.text for e in icons} == {"Chrome", "Clock", "Settings"} and all(e.clickable for e in icons)
+    assert {e.text for e in icons} == {"Chrome", "Clock", "Play Store", "Settings", "YouTube"}
+    assert all(e.clickable for e in icons)
     phone.tap(*centre(find(phone, "Settings")))
     assert (phone.current.app, phone.current.screen) == ("settings", "main")
     assert find(phone, "Settings").type == "TEXT"  # the title bar

@@ -18,8 +18,10 @@ def centre(element):
 
 
 def tap(device, text):
-    element = next(e for e in device.elements() if e.text.startswith(text) and e.clickable)
-    device.tap(*centre(element))
+    """Tap the clickable element whose text starts with `text` (an input holding that text comes last)."""
+    candidates = [e for e in device.elements() if e.text.startswith(text) and e.clickable]
+    assert candidates, f"nothing clickable starts with {text!r}: {[e.text for e in device.elements()]}"
+    device.tap(*centre(sorted(candidates, key=lambda e: e.type == "INPUT")[0]))
 
 
 def browse(device, address):
@@ -88,6 +90,35 @@ def test_settings_and_alarm_checks_read_the_device_state():
     assert alarm.is_success(phone) and not parse("Set an alarm for 6pm").is_success(phone)
 
 
+def test_app_settings_install_and_video_checks():
+    phone = Device(load_apps())
+    settings, install, video = (parse(text) for text in (
+        "Check the settings for the Spotify app", "Install the Pandora app", "Play the new Taylor Swift video on YouTube"))
+    tap(phone, "Settings")
+    tap(phone, "Apps")
+    phone.swipe((0.8, 0.5), (0.2, 0.5))  # the list is longer than the screen
+    tap(phone, "Spotify")
+    assert settings.is_success(phone) and not parse("Check the settings for the Gmail app").is_success(phone)
+    phone.press_home()
+    tap(phone, "Play Store")
+    phone.tap(*centre(next(e for e in phone.elements() if e.type == "INPUT")))
+    phone.type_text("Pandora")
+    phone.press_enter()
+    tap(phone, "Pandora")
+    assert not install.is_success(phone)  # on its page, not installed yet
+    tap(phone, "Install")
+    assert install.is_success(phone) and phone.records["installed"] == ["Pandora"]
+    phone.press_home()
+    tap(phone, "YouTube")
+    phone.tap(*centre(next(e for e in phone.elements() if e.type == "INPUT")))
+    phone.type_text("taylor swift")
+    phone.press_enter()
+    assert not video.is_success(phone)
+    tap(phone, "taylor swift - official video")
+    assert video.is_success(phone)
+    assert parse("Play the latest video from the Wall Street Journal").slots == {"words": ["wall", "street", "journal"]}
+
+
 def test_coverage_of_the_shared_instruction_files():
     if not SHARED.is_dir():
         pytest.skip(f"the shared third-party data folder {SHARED} is absent (it is not part of a user's clone)")
@@ -95,4 +126,4 @@ def test_coverage_of_the_shared_instruction_files():
     assert webshop["lines"] == 438 and webshop["covered"] == 438 and webshop["uncovered"] == []
     general = coverage(SHARED / "digirl_general_train.txt")
     assert general["lines"] == 545 and general["covered"] + len(general["uncovered"]) == 545
-    assert general["families"]["web_search"] > 400 and general["fraction"] > 0.8
+    assert general["families"]["web_search"] > 400 and general["fraction"] >= 0.9
