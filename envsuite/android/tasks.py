@@ -17,6 +17,7 @@ Families (so far):
 - alarm: "Set an alarm for 5pm" -> the clock keeps an alarm at that time;
 - app_settings: "Check the settings for the Spotify app" -> Settings' app info of that app is open;
 - install: "Install the Pandora app" -> the Play Store has installed it;
+- open_app: "Open the clock app", "Open the play store" -> that app is on the screen;
 - video: "Play the new Taylor Swift video on YouTube", "Play the latest video from the New York
   Times" -> YouTube plays a video whose title holds every content word of who.
 """
@@ -37,6 +38,9 @@ APP_SETTINGS = re.compile(r"^check the settings for the (?P<app>.+?) app$", re.I
 INSTALL = re.compile(r"^install the (?P<app>.+?) app$", re.I)
 VIDEO = re.compile(r"^play the (?:new|latest) (?P<who>.+?) video(?: on youtube)?$|"
                    r"^play the latest video from (?:the )?(?P<who2>.+?)$", re.I)
+OPEN_APP = re.compile(r"^open (?:the )?(?P<app>.+?)(?: app)?$", re.I)
+APP_NAMES = {"settings": "settings", "clock": "clock", "play store": "playstore", "google play store": "playstore",
+             "youtube": "youtube", "chrome": "browser", "google chrome": "browser"}  # what users call the phone's apps
 ALARM = re.compile(r"^set an alarm (?:for|at) (?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>am|pm)?\s*$", re.I)
 SETTING_NAMES = {"wifi": "wifi", "wi-fi": "wifi", "bluetooth": "bluetooth", "airplane mode": "airplane_mode",
                  "dark mode": "dark_mode", "dark theme": "dark_mode"}
@@ -44,7 +48,7 @@ STOPWORDS = frozenset("a an the of in on for to is are what what's whats how who
                       "me my i you it this that be with about at and or by from tell show find google search "
                       "look up".split())
 HORIZONS = {"webshop": 20, "web_search": 10, "settings": 10, "alarm": 10, "app_settings": 10, "install": 10,
-            "video": 10}
+            "video": 10, "open_app": 10}
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class Task:
                     and _normal(frame.params.get("item", "")) == _normal(self.slots["app"]))
         if self.family == "install":
             return _normal(self.slots["app"]) in {_normal(item) for item in device.records.get("installed", [])}
+        if self.family == "open_app":
+            return frame.app == self.slots["app"]
         if self.family == "video":
             playing = _normal(frame.params.get("item", "")).split()
             return (frame.app == "youtube" and frame.screen == "watch"
@@ -135,6 +141,8 @@ def parse(instruction: str) -> Task | None:
     if (match := VIDEO.match(text)) is not None:
         words = _content_words(match["who"] or match["who2"])
         return Task(text, "video", {"words": words}) if words else None
+    if (match := OPEN_APP.match(text)) is not None and match["app"].lower() in APP_NAMES:
+        return Task(text, "open_app", {"app": APP_NAMES[match["app"].lower()]})
     if (match := ALARM.match(text)) is not None:
         time = _alarm_time(f"{match['hour']}:{match['minute'] or '00'} {match['half'] or ''}")
         return Task(text, "alarm", {"time": time}) if time else None

@@ -119,6 +119,15 @@ def test_app_settings_install_and_video_checks():
     assert parse("Play the latest video from the Wall Street Journal").slots == {"words": ["wall", "street", "journal"]}
 
 
+def test_open_app_tasks_know_the_phones_apps():
+    phone = Device(load_apps())
+    task = parse("Open the Google play store app")
+    assert task.slots == {"app": "playstore"} and not task.is_success(phone)
+    tap(phone, "Play Store")
+    assert task.is_success(phone) and not parse("Open the clock").is_success(phone)
+    assert parse("Open the calculator") is None  # the phone has no calculator (yet)
+
+
 def test_coverage_of_the_shared_instruction_files():
     if not SHARED.is_dir():
         pytest.skip(f"the shared third-party data folder {SHARED} is absent (it is not part of a user's clone)")
