@@ -65,29 +65,16 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
     # The runner starts its worker processes now, so they import while this process sets up.
     runner = LocalRunner(recipe, final_path, workers=workers)
     try:
-        if recipe.source == "bot_battles":  # StarCraft image windows: no agent acts, the spaces are the dataset's
-            from datagen.starcraft import window_spaces
-
-            observation_space, action_space = window_spaces()
-            env_spec = None
-        else:
-            probe = recipe.make_env()
-            observation_space, action_space = probe.observation_space, probe.action_space
-            env_spec = probe.spec.to_json() if probe.spec is not None else None
-            probe.close()
+        observation_space, action_space, env_spec = recipe.spaces()
         plan = recipe.episode_plan(action_space)
         entry = _registry_entry(recipe.dataset_id)
         recipe_json = dict(recipe.to_json(), size=size, budget_steps=budget, seed=recipe.seed)
         extra_attrs = {"policy_descriptions": _json(plan.describe_policies())}
-        if recipe.family == "mocap":
-            from datagen.mocap import dataset_attributes
-
-            extra_attrs.update({key: _json(value) for key, value in dataset_attributes(recipe).items()})
+        extra_attrs.update({key: _json(value) for key, value in plan.dataset_attributes().items()})
 
         written = 0
         episode_returns = []
-        mocap_episodes = []  # (normalized length, normalized return, random start) of mocap episodes
-        won_episodes = []  # starcraft: whether each episode ended in a win
+        summaries = []  # what the family's metrics need of each episode (EpisodePlan.episode_summary)
         last_episode_cut = False
         with DatasetWriter(
             final_path, dataset_id=recipe.dataset_id, env_id=entry.env_id if entry else recipe.env_id,
@@ -115,10 +102,7 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
                 )
                 written += len(trajectory)
                 episode_returns.append(float(np.sum(trajectory.rewards.astype(np.float32), dtype=np.float64)))
-                if recipe.family == "mocap":
-                    mocap_episodes.append(_mocap_episode(trajectory, episode_returns[-1]))
-                if recipe.family == "starcraft" and recipe.source != "bot_battles":
-                    won_episodes.append(bool(trajectory.infos["won"][-1]))
+                summaries.append(plan.episode_summary(trajectory, episode_returns[-1]))
                 bar.update(len(trajectory))
                 if written >= budget:
                     break
@@ -128,41 +112,12 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
             complete_returns = np.asarray(episode_returns[:-1] if last_episode_cut else episode_returns)
             metrics = summary_metrics(complete_returns, entry)
             metrics["last_episode_cut_by_size"] = last_episode_cut
-            if recipe.family == "mocap":
-                metrics.update(_mocap_metrics(mocap_episodes[:-1] if last_episode_cut else mocap_episodes))
-            if recipe.family == "starcraft" and recipe.source != "bot_battles":
-                complete = won_episodes[:-1] if last_episode_cut else won_episodes
-                if complete:
-                    metrics["win_rate"] = float(np.mean(complete))
+            metrics.update(plan.family_metrics(summaries[:-1] if last_episode_cut else summaries))
             path = writer.finalize(metrics=metrics)
     finally:
         runner.close()
     runner.remove_shards()
     return path
-
-
-def _mocap_episode(trajectory: Trajectory, episode_return: float) -> tuple[float, float, bool]:
-    from envsuite.metrics.mocap import normalized_episode_lengths, normalized_returns
-
-    infos = trajectory.infos
-    length = normalized_episode_lengths(infos["time_in_clip"][-1:], infos["start_time_in_clip"][:1],
-                                        infos["last_time_in_clip"][:1])
-    norm_return = normalized_returns([episode_return], [len(trajectory)], length)
-    return float(length[0]), float(norm_return[0]), bool(infos["random_start"][0])
-
-
-def _mocap_metrics(episodes: list[tuple[float, float, bool]]) -> dict:
-    """MoCapAct's metrics over the complete episodes: all, snippet starts ("start") and random starts ("rsi")."""
-    metrics: dict = {}
-    if not episodes:
-        return metrics
-    lengths, returns, random = (np.asarray(column) for column in zip(*episodes))
-    for label, chosen in (("", np.ones(len(lengths), dtype=bool)), ("start_", ~random), ("rsi_", random)):
-        if chosen.any():
-            metrics[f"{label}normalized_episode_length_mean"] = float(lengths[chosen].mean())
-            metrics[f"{label}normalized_return_mean"] = float(returns[chosen].mean())
-            metrics[f"{label}episodes"] = int(chosen.sum())
-    return metrics
 
 
 def _check_existing(path: Path, budget: int, seed: int) -> None:

@@ -63,6 +63,40 @@ class MocapPlan(EpisodePlan):
     def describe_policies(self):
         return [{"name": self.name, "type": "TrackingMPC", "action_noise": self.action_noise, **self.expert.info}]
 
+    def dataset_attributes(self):
+        """MoCapAct's dataset-level fields: observable_indices ({name: [start, stop)}), ref_steps, snippets."""
+        env = cached_env(self.recipe)
+        return {
+            "observable_indices": {name: [int(columns[0]), int(columns[-1]) + 1]
+                                   for name, columns in env.observable_indices.items()},
+            "ref_steps": [int(step) for step in env.ref_steps],
+            "snippets": [reference.snippet.id for reference in env.references],
+            "actuator_names": list(env.actuator_names),
+        }
+
+    def episode_summary(self, trajectory, episode_return):
+        """(normalized length, normalized return, random start) from the episode's infos."""
+        from envsuite.metrics.mocap import normalized_episode_lengths, normalized_returns
+
+        infos = trajectory.infos
+        length = normalized_episode_lengths(infos["time_in_clip"][-1:], infos["start_time_in_clip"][:1],
+                                            infos["last_time_in_clip"][:1])
+        norm_return = normalized_returns([episode_return], [len(trajectory)], length)
+        return float(length[0]), float(norm_return[0]), bool(infos["random_start"][0])
+
+    def family_metrics(self, summaries):
+        """MoCapAct's metrics over the complete episodes: all, snippet starts ("start") and random starts ("rsi")."""
+        metrics: dict = {}
+        if not summaries:
+            return metrics
+        lengths, returns, random = (np.asarray(column) for column in zip(*summaries))
+        for label, chosen in (("", np.ones(len(lengths), dtype=bool)), ("start_", ~random), ("rsi_", random)):
+            if chosen.any():
+                metrics[f"{label}normalized_episode_length_mean"] = float(lengths[chosen].mean())
+                metrics[f"{label}normalized_return_mean"] = float(returns[chosen].mean())
+                metrics[f"{label}episodes"] = int(chosen.sum())
+        return metrics
+
 
 def episode_options(env, recipe_seed: int, index: int) -> dict:
     """The reset options of episode `index`: its snippet and start step (see the module docstring)."""
@@ -98,18 +132,6 @@ def rollout_mocap_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Tra
             terminals=terminals, timeouts=timeouts, final_observation=result["final_observation"], seed=env_seed,
             infos=infos)))
     return episodes
-
-
-def dataset_attributes(recipe: Recipe) -> dict[str, Any]:
-    """MoCapAct's dataset-level fields: observable_indices ({name: [start, stop)}), ref_steps, snippets."""
-    env = cached_env(recipe)
-    return {
-        "observable_indices": {name: [int(columns[0]), int(columns[-1]) + 1]
-                               for name, columns in env.observable_indices.items()},
-        "ref_steps": [int(step) for step in env.ref_steps],
-        "snippets": [reference.snippet.id for reference in env.references],
-        "actuator_names": list(env.actuator_names),
-    }
 
 
 def evaluate_tracking(snippets: list[str], episodes: int, *, action_noise: float = 0.0, seed: int = 0,

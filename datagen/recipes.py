@@ -13,7 +13,9 @@ Policy entries (`[[policies]]`):
   noise_sigma = 0.1 (optional)                  wraps in Noisy
   weight = 0.5 (optional)                       per-episode choice probability
 MoCap recipes (family "mocap") have one `kind = "tracking_mpc"` entry and an `[env_kwargs]` table
-passed to the env; their plan is datagen.mocap.MocapPlan.
+passed to the env; their plan is datagen.mocap.MocapPlan. A family that rolls out its own episodes
+(MoCap, StarCraft) names its shard function in `Recipe.family_rollout` and adds its attributes and
+metrics through the EpisodePlan hooks; generate.py and runner.py know no family.
 Replay recipes (`source = "training_record"`, `record = "locomotion/x_training_record.npz"`) replay
 every training rollout of an ARS or PPO record in training order instead (D4RL medium-replay).
 """
@@ -143,6 +145,31 @@ class Recipe:
         content["asset_sha256"] = {a: hashlib.sha256(paths.asset_path(*a.split("/")).read_bytes()).hexdigest() for a in assets}
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
+    def family_rollout(self):
+        """The family's own shard function (recipe, shard index) -> [(policy index, trajectory)], or None
+        for the generic batched rollout of policies on observations (datagen/runner.py)."""
+        if self.family == "mocap":
+            from datagen.mocap import rollout_mocap_shard
+
+            return rollout_mocap_shard
+        if self.family == "starcraft":
+            from datagen.starcraft import rollout_starcraft_shard, rollout_window_shard
+
+            return rollout_window_shard if self.source == "bot_battles" else rollout_starcraft_shard
+        return None
+
+    def spaces(self):
+        """(observation space, action space, gymnasium spec JSON or None) of the dataset."""
+        if self.source == "bot_battles":  # StarCraft image windows: no agent acts, the spaces are the dataset's
+            from datagen.starcraft import window_spaces
+
+            return (*window_spaces(), None)
+        probe = self.make_env()
+        try:
+            return probe.observation_space, probe.action_space, probe.spec.to_json() if probe.spec is not None else None
+        finally:
+            probe.close()
+
     def make_env(self):
         """A gymnasium env of this recipe (env_id with env_kwargs; for image-window recipes, the
         battle's scenario)."""
@@ -192,6 +219,20 @@ class EpisodePlan(abc.ABC):
     @abc.abstractmethod
     def describe_policies(self) -> list[dict[str, Any]]:
         """JSON-able descriptions of the policies, for the dataset's provenance attributes."""
+
+    # Hooks a family's plan overrides (datagen/mocap.py, datagen/starcraft.py); the defaults add nothing.
+
+    def dataset_attributes(self) -> dict[str, Any]:
+        """Extra JSON-able root attributes of the dataset (MoCap: observable_indices, ...)."""
+        return {}
+
+    def episode_summary(self, trajectory, episode_return: float):
+        """What the family's metrics need of one written episode (None: nothing)."""
+        return None
+
+    def family_metrics(self, summaries: list) -> dict[str, Any]:
+        """The family's dataset metrics from the summaries of the complete episodes."""
+        return {}
 
 
 class PolicyPlan(EpisodePlan):

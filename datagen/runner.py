@@ -61,16 +61,9 @@ def make_stepper(env_id: str, num_envs: int):
 
 def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajectory]]:
     """Roll out the episodes of one shard; returns (policy index, trajectory) in episode order."""
-    if recipe.family == "mocap":  # planner-driven episodes with per-step infos (datagen/mocap.py)
-        from datagen.mocap import rollout_mocap_shard
-
-        return rollout_mocap_shard(recipe, shard_index)
-    if recipe.family == "starcraft":  # bot-driven multi-agent episodes or image windows (datagen/starcraft.py)
-        from datagen.starcraft import rollout_starcraft_shard, rollout_window_shard
-
-        if recipe.source == "bot_battles":
-            return rollout_window_shard(recipe, shard_index)
-        return rollout_starcraft_shard(recipe, shard_index)
+    family_rollout = recipe.family_rollout()  # MoCap planners, StarCraft bots: episodes of their own
+    if family_rollout is not None:
+        return family_rollout(recipe, shard_index)
     state = _worker_setup(recipe)
     plan = state["plan"]
     first = shard_index * recipe.episodes_per_shard
@@ -269,8 +262,8 @@ class LocalRunner:
         return self._get_pool().apply_async(_compute_shard_file, (task,))
 
     def _plan_shard_limit(self):
-        if self.recipe.family in ("mocap", "starcraft"):
-            return None  # episodes are generated until the size budget is reached
+        if self.recipe.family_rollout() is not None:
+            return None  # family episodes are generated until the size budget is reached
         plan = _worker_setup(self.recipe)["plan"]
         if plan.num_episodes is None:
             return None

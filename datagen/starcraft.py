@@ -60,6 +60,12 @@ class StarCraftPlan(EpisodePlan):
     def describe_policies(self):
         return [{"name": self.name, **self.entry}]
 
+    def episode_summary(self, trajectory, episode_return):
+        return bool(trajectory.infos["won"][-1])
+
+    def family_metrics(self, summaries):
+        return {"win_rate": float(np.mean(summaries))} if summaries else {}
+
 
 def rollout_starcraft_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajectory]]:
     """The episodes of one shard, in order, as (policy index, trajectory with infos)."""
