@@ -112,11 +112,9 @@ def window_spaces():
     """Observation and action spaces of a window dataset: the three StarCraftImage formats; the two bots."""
     from gymnasium import spaces
 
-    observation = spaces.Dict({
-        "hyperspectral": spaces.Box(0, 255, (384, 64, 64), dtype=np.uint8),
-        "rgb": spaces.Box(0, 255, (32, 32, 3), dtype=np.uint8),
-        "grayscale": spaces.Box(0, 255, (28, 28), dtype=np.uint8),
-    })
+    from envsuite.starcraft.images import FORMAT_SHAPES
+
+    observation = spaces.Dict({name: spaces.Box(0, 255, shape, dtype=np.uint8) for name, shape in FORMAT_SHAPES.items()})
     return observation, spaces.MultiDiscrete([len(WINDOW_BOTS), len(WINDOW_BOTS)])
 
 
@@ -179,8 +177,7 @@ def rollout_window_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Tr
                 if battle.winner() is not None:
                     break
             window = images.battle_window(battle)
-            windows.append({"hyperspectral": window, "rgb": images.to_rgb(window),
-                            "grayscale": images.to_grayscale(window)})
+            windows.append({name: images.in_format(window, name) for name in images.FORMAT_SHAPES})
             rewards.append(advantage / total_health)
         length = len(windows)
         winner = battle.winner()

@@ -156,6 +156,20 @@ def to_rgb(hyperspectral: np.ndarray, size: int = 32) -> np.ndarray:
     return np.stack([resize_max(player_2, size), resize_max(neutral, size), resize_max(player_1, size)], axis=-1)
 
 
+FORMAT_SHAPES = {"hyperspectral": (384, 64, 64), "rgb": (32, 32, 3), "grayscale": (28, 28)}
+
+
+def in_format(hyperspectral: np.ndarray, image_format: str) -> np.ndarray:
+    """A hyperspectral window in one of the three formats (FORMAT_SHAPES)."""
+    if image_format == "hyperspectral":
+        return hyperspectral
+    if image_format == "rgb":
+        return to_rgb(hyperspectral)
+    if image_format == "grayscale":
+        return to_grayscale(hyperspectral)
+    raise ValueError(f"image_format must be one of {sorted(FORMAT_SHAPES)}, got {image_format!r}")
+
+
 def to_grayscale(hyperspectral: np.ndarray, size: int = 28) -> np.ndarray:
     """(size, size) uint8: player 1 in 170-255, neutral in 85-170, player 2 in 1-85 (module docstring)."""
     player_1, player_2, neutral = (resize_max(block, size).astype(np.float64) for block in _block_maxima(hyperspectral))
@@ -175,13 +189,21 @@ def _accumulate_history(image, channels, pixels, alive):
                     image[c, x, y] = t + 1
 
 
+def battle_channels(battle) -> np.ndarray:
+    """(units,) hyperspectral channel of each unit of a Battle (allies player 1, enemies player 2),
+    computed once per battle: its units never change type."""
+    if getattr(battle, "_image_channels", None) is None:
+        battle._image_channels = np.array([channel_of(name, PLAYER_1 if team == 0 else PLAYER_2)
+                                           for name, team in zip(battle.type_names, battle.teams)], dtype=np.int64)
+    return battle._image_channels
+
+
 def battle_window(battle) -> np.ndarray:
     """(384, 64, 64) uint8: the StarCraftImage window of a simulator Battle's last 255 game loops (or
     fewer, early on), allies as player 1 and enemies as player 2."""
     positions, alive = battle.recent_loops()
     size = float(battle.scenario.map_size)
-    channels = np.array([channel_of(name, PLAYER_1 if team == 0 else PLAYER_2)
-                         for name, team in zip(battle.type_names, battle.teams)], dtype=np.int64)
+    channels = battle_channels(battle)
     image = np.zeros((len(hyperspectral_channels()), IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
     if len(alive):
         _accumulate_history(image, channels, pixel_of(positions, size, size), alive)
@@ -192,9 +214,7 @@ def battle_frame(battle, map_size: float | None = None) -> tuple[np.ndarray, np.
     """(channels, pixels) of a simulator Battle's live units: allies as player 1, enemies as player 2."""
     size = float(map_size if map_size is not None else battle.scenario.map_size)
     live = np.flatnonzero(battle.alive)
-    channels = np.array([channel_of(battle.type_names[u], PLAYER_1 if battle.teams[u] == 0 else PLAYER_2)
-                         for u in live], dtype=np.int64)
-    return channels, pixel_of(battle.positions[live], size, size)
+    return battle_channels(battle)[live], pixel_of(battle.positions[live], size, size)
 
 
 @lru_cache(maxsize=1)

@@ -29,7 +29,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from envsuite.common import DatasetEnvMixin
-from envsuite.starcraft import features
+from envsuite.starcraft import features, images
 from envsuite.starcraft.bots import DIRECTIONS, MOVE_DISTANCE, get_bot
 from envsuite.starcraft.simulator import ATTACK, IDLE, MOVE, Battle
 from envsuite.starcraft.units import unit_table
@@ -186,14 +186,13 @@ class StarCraftMicroEnv(DatasetEnvMixin, gymnasium.Env):
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 3}
-    IMAGE_SHAPES = {"hyperspectral": (384, 64, 64), "rgb": (32, 32, 3), "grayscale": (28, 28)}
 
     def __init__(self, scenario="3m", enemy_bot: str = "attack-nearest", render_mode: str | None = None,
                  image_format: str | None = None, dataset_id: str | None = None, ref_min_score=None,
                  ref_max_score=None):
         self._init_dataset(dataset_id, ref_min_score, ref_max_score)
-        if image_format is not None and image_format not in self.IMAGE_SHAPES:
-            raise ValueError(f"image_format must be None or one of {sorted(self.IMAGE_SHAPES)}, got {image_format!r}")
+        if image_format is not None and image_format not in images.FORMAT_SHAPES:
+            raise ValueError(f"image_format must be None or one of {sorted(images.FORMAT_SHAPES)}, got {image_format!r}")
         self.parallel = StarCraftMicroParallelEnv(scenario, enemy_bot, render_mode)
         self.render_mode = render_mode
         self.image_format = image_format
@@ -205,7 +204,7 @@ class StarCraftMicroEnv(DatasetEnvMixin, gymnasium.Env):
             "state": p.state_space,
         }
         if image_format is not None:
-            observation["image"] = spaces.Box(0, 255, self.IMAGE_SHAPES[image_format], dtype=np.uint8)
+            observation["image"] = spaces.Box(0, 255, images.FORMAT_SHAPES[image_format], dtype=np.uint8)
         self.observation_space = spaces.Dict(observation)
 
     def reset(self, *, seed=None, options=None):
@@ -239,11 +238,7 @@ class StarCraftMicroEnv(DatasetEnvMixin, gymnasium.Env):
         observation = {"observation": p._observations.astype(np.float32), "action_mask": p._masks.copy(),
                        "state": p.state()}
         if self.image_format is not None:
-            from envsuite.starcraft import images
-
-            window = images.battle_window(p.battle)
-            observation["image"] = {"hyperspectral": lambda: window, "rgb": lambda: images.to_rgb(window),
-                                    "grayscale": lambda: images.to_grayscale(window)}[self.image_format]()
+            observation["image"] = images.in_format(images.battle_window(p.battle), self.image_format)
         return observation
 
     def _info(self, invalid):

@@ -27,6 +27,8 @@ import gymnasium
 import numpy as np
 from gymnasium import spaces
 
+from envsuite.starcraft import images
+
 MINI_GAMES = ("MoveToBeacon", "CollectMineralShards", "FindAndDefeatZerglings", "DefeatRoaches",
               "DefeatZerglingsAndBanelings", "CollectMineralsAndGas", "BuildMarines")
 FUNCTIONS = ("no_op", "select_army", "Move_screen", "Attack_screen", "select_point", "Smart_screen")
@@ -85,14 +87,13 @@ class SC2MiniGameEnv(gymnasium.Env):
     """A pysc2 mini-game with a gymnasium API (see the module table)."""
 
     metadata = {"render_modes": []}
-    IMAGE_SHAPES = {"hyperspectral": (384, 64, 64), "rgb": (32, 32, 3), "grayscale": (28, 28)}
 
     def __init__(self, map_name: str = "MoveToBeacon", screen_size: int = 64, minimap_size: int = 64, step_mul: int = 8,
                  image_format: str | None = None, use_mock: bool = False):
         if map_name not in MINI_GAMES:
             raise ValueError(f"unknown mini-game {map_name!r}; choose from {MINI_GAMES}")
-        if image_format is not None and image_format not in self.IMAGE_SHAPES:
-            raise ValueError(f"image_format must be None or one of {sorted(self.IMAGE_SHAPES)}, got {image_format!r}")
+        if image_format is not None and image_format not in images.FORMAT_SHAPES:
+            raise ValueError(f"image_format must be None or one of {sorted(images.FORMAT_SHAPES)}, got {image_format!r}")
         if not use_mock and not game_installed():
             raise RuntimeError(f"StarCraft II is not installed: set SC2PATH to the game's folder (pysc2 looks in "
                                f"{os.environ.get('SC2PATH', '~/StarCraftII')}; the game is free from Blizzard), or "
@@ -117,7 +118,7 @@ class SC2MiniGameEnv(gymnasium.Env):
             "available_actions": spaces.Box(0, 1, (NUM_FUNCTION_IDS,), dtype=np.int8),
         }
         if image_format is not None:
-            observation["image"] = spaces.Box(0, 255, self.IMAGE_SHAPES[image_format], dtype=np.uint8)
+            observation["image"] = spaces.Box(0, 255, images.FORMAT_SHAPES[image_format], dtype=np.uint8)
         self.observation_space = spaces.Dict(observation)
         self._available = np.zeros(NUM_FUNCTION_IDS, dtype=np.int8)
 
@@ -167,12 +168,9 @@ class SC2MiniGameEnv(gymnasium.Env):
             "available_actions": self._available.copy(),
         }
         if self.image_format is not None:
-            from envsuite.starcraft import images
-
             layers = self._features.SCREEN_FEATURES
             window = screen_image(screen[layers.unit_type.index], screen[layers.player_relative.index])
-            result["image"] = {"hyperspectral": lambda: window, "rgb": lambda: images.to_rgb(window),
-                               "grayscale": lambda: images.to_grayscale(window)}[self.image_format]()
+            result["image"] = images.in_format(window, self.image_format)
         return result
 
     def _env_name(self) -> str:
@@ -183,8 +181,6 @@ def screen_image(unit_type: np.ndarray, player_relative: np.ndarray) -> np.ndarr
     """(384, 64, 64) hyperspectral image of one screen: each unit pixel (pysc2's unit_type and
     player_relative layers: 1 self, 2 ally, 3 neutral, 4 enemy) in its StarCraftImage channel with
     value 255; self and allies as player 1, enemies as player 2. The screen is resampled to 64 x 64."""
-    from envsuite.starcraft import images
-
     names = images.unit_type_names_by_id()
     image = np.zeros((len(images.hyperspectral_channels()), images.IMAGE_SIZE, images.IMAGE_SIZE), dtype=np.uint8)
     size = unit_type.shape[0]

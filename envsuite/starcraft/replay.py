@@ -21,6 +21,7 @@ StarCraftImage's label fields (map and beginning/end: whether the window starts 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,7 +29,7 @@ import numba
 import numpy as np
 
 from envsuite.starcraft.images import (IMAGE_SIZE, NEUTRAL, PLAYER_1, PLAYER_2, WINDOW_FRAMES, channel_of,
-                                       hyperspectral_channels, pixel_of)
+                                       hyperspectral_channels)
 
 
 class ReplayError(ValueError):
@@ -115,7 +116,7 @@ def _text(value) -> str:
 
 def _segments(events, map_size, game_loops) -> UnitSegments:
     """Walk the tracker events and cut each unit's life into constant (channel, cell) segments."""
-    width, height = map_size
+    scale = IMAGE_SIZE / max(map_size)  # images.pixel_of's scaling, per coordinate without an array per event
     live: dict[int, list] = {}  # unit index -> [channel, x, y, since loop, type name, owner]
     rows: list[tuple[int, int, int, int, int]] = []
 
@@ -125,7 +126,7 @@ def _segments(events, map_size, game_loops) -> UnitSegments:
             rows.append((channel, px, py, since, loop))
 
     def place(index, loop, name, owner, x, y):
-        px, py = pixel_of(np.array([x, y], dtype=np.float64), width, height)
+        px, py = (min(max(int(math.floor(v * scale)), 0), IMAGE_SIZE - 1) for v in (x, y))
         owner = owner if owner in (PLAYER_1, PLAYER_2) else NEUTRAL
         live[index] = [channel_of(name, owner), int(px), int(py), loop, name, owner]
 
