@@ -12,15 +12,20 @@ The phone:
 - elements (type TEXT, ICON, BUTTON, TOGGLE, INPUT, LIST_ITEM) with bounding boxes, text and
   clickability; a tap hits the topmost clickable element under it: BUTTON / ICON / LIST_ITEM open
   their target, TOGGLE flips its setting, INPUT takes the focus and shows the keyboard;
-- `type_text` writes into the focused input (replacing its text on the first typing after a tap,
-  for inputs with `select_on_focus`, as a browser's address bar does); `press_enter` submits it: an input with `record` adds
+- `type_text` writes into the focused input; tapping an input selects its text, so the first typing
+  after a tap replaces it and later typing appends (no delete key is needed); `press_enter` submits it: an input with `record` adds
   the text to that record list of the device (alarms, contacts, ...), and its `submit` screen opens
   with the text as its query; a screen with `records` lists one of those lists; a results screen
   lists the corpus entries containing every word of its query, or, with `synthesize`, deterministic
   pages named after a query the corpus lacks (its `variants`, or three default ones); an address bar
   (`addresses`) opens the app's `sites` screen for a known address (`costco.com`); a button with
   `record` adds the item its screen shows to that record list (an app store's Install);
-- a vertical swipe over a scrollable screen scrolls it by the swipe's length.
+- a vertical swipe over a scrollable screen scrolls it by the swipe's length;
+- a toggle's setting may name the item its screen shows (`"toggle": "notifications:{item}"`: one
+  switch per app, keyed by the item in lower case); a setting never set takes its app's `"prefix:*"` default (`setting()`);
+- opening a screen from a screen about an item (a place, an app, a product) carries the item along;
+- a screen with `evaluate` shows the value of the arithmetic its query holds (a calculator);
+- apps may start with records (`"records": {"contacts": [...]}` in the app file).
 Coordinates are yx fractions of the screen in [0, 1] (AitW's convention); boxes are (y, x, h, w).
 """
 
@@ -71,16 +76,28 @@ class Device:
         self.width, self.height, self.clock = int(width), int(height), clock
         self.reset()
 
-    def reset(self) -> None:
+    def reset(self, settings: dict | None = None) -> None:
+        """Back to the launcher with the apps' initial state; `settings` overrides some settings."""
         self.settings = {key: copy.deepcopy(value) for app in self.apps.values()
                          for key, value in app.get("settings", {}).items()}
+        self.settings.update(settings or {})
+        self.initial_settings = dict(self.settings)  # what "toggle" tasks compare against
         self.stack: list[Frame] = [Frame("launcher", "home")]
         self.inputs: dict[str, str] = {}
         self.focus: str | None = None
         self._replace_next = False  # the focused input's text is selected: typing replaces it
         self.submitted: list[tuple[str, str]] = []  # (input id, text) of every submitted input, in order
-        self.records: dict[str, list[str]] = {}  # lists kept by apps: "alarms", ... (inputs with `record`)
+        # lists kept by apps: "alarms", "contacts", ... (inputs with `record`), seeded by the app files
+        self.records: dict[str, list[str]] = {name: list(items) for app in self.apps.values()
+                                              for name, items in app.get("records", {}).items()}
         self.history: list[str] = ["launcher/home"]
+
+    def setting(self, key: str) -> bool:
+        """A setting's value; one never set takes the `prefix:*` default of its family (else False)."""
+        if key in self.settings:
+            return bool(self.settings[key])
+        prefix = key.split(":", 1)[0]
+        return bool(self.settings.get(f"{prefix}:*", False))
 
     # --- what is on the screen -----------------------------------------------------------
 
@@ -134,6 +151,8 @@ class Device:
         rows = list(screen.get("elements", []))
         if screen.get("records"):  # a list the device keeps (e.g. the alarms set so far)
             rows += [{"type": "TEXT", "text": text} for text in self.records.get(screen["records"], [])]
+        if screen.get("evaluate"):  # a calculator: the value of the expression it was given
+            rows.append({"type": "TEXT", "text": f"= {evaluate(frame.params.get('query', ''))}", "id": "value"})
         results = screen.get("results")
         if results is not None:  # a screen listing the entries of a corpus that match its query
             query = frame.params.get("query", "")
@@ -155,13 +174,14 @@ class Device:
         text = spec.get("text", "")
         action: dict = {}
         if kind == "TOGGLE":
-            text = f"{text}: {'On' if self.settings.get(spec['toggle']) else 'Off'}"
-            action = {"toggle": spec["toggle"]}
+            key = spec["toggle"].format(item=self.current.params.get("item", "").casefold())
+            text = f"{text}: {'On' if self.setting(key) else 'Off'}"
+            action = {"toggle": key}
         elif kind == "INPUT":
             typed = self.inputs.get(spec["id"], "")
             text = typed or spec.get("hint", "")
             action = {"focus": spec["id"], "submit": spec.get("submit"), "record": spec.get("record"),
-                      "select_on_focus": bool(spec.get("select_on_focus")), "addresses": bool(spec.get("addresses"))}
+                      "addresses": bool(spec.get("addresses"))}
         elif spec.get("record"):  # e.g. an Install button: records the item this screen shows
             action = {"record": spec["record"], "open": spec.get("open", ""), "params": spec.get("params", {})}
         elif spec.get("open"):
@@ -187,7 +207,7 @@ class Device:
         if "launch" in action:
             self._push(Frame(action["launch"], self.apps[action["launch"]].get("start", "main")))
         elif "toggle" in action:
-            self.settings[action["toggle"]] = not self.settings.get(action["toggle"], False)
+            self.settings[action["toggle"]] = not self.setting(action["toggle"])
         elif "record" in action and "focus" not in action:
             item = self.current.params.get("item", "")
             if item and item not in self.records.get(action["record"], []):
@@ -196,10 +216,10 @@ class Device:
                 self._push(Frame(self.current.app, action["open"], {"item": item}))
         elif "focus" in action:
             self.focus = action["focus"]
-            # a browser's address bar selects its text when tapped: the next typing replaces it
-            self._replace_next = action.get("select_on_focus", False)
+            self._replace_next = True  # a tapped input selects its text: the next typing replaces it
         elif action.get("open"):
-            self._push(Frame(self.current.app, action["open"], dict(action.get("params", {}))))
+            params = {"item": self.current.params["item"]} if "item" in self.current.params else {}
+            self._push(Frame(self.current.app, action["open"], {**params, **action.get("params", {})}))
 
     def _push(self, frame: Frame) -> None:
         self.focus = None
@@ -260,6 +280,16 @@ class Device:
 
     # --- observations -------------------------------------------------------------------
 
+    def ui_tree(self) -> dict:
+        """What Android's accessibility tree and `dumpsys activity` tell an Appium script: the app and
+        screen (package and activity) in front, the focused input, and each element's id, type, text,
+        box and clickability (not what a tap on it will do)."""
+        frame = self.current
+        return {"app": frame.app, "screen": frame.screen, "focus": self.focus, "selected": self.focus is not None and self._replace_next,
+                "keyboard": self.keyboard_shown,
+                "elements": [{"id": e.id, "type": e.type, "text": e.text, "box": e.box, "clickable": e.clickable}
+                             for e in self.elements()]}
+
     def annotations(self) -> tuple[np.ndarray, list[str], list[str]]:
         """AitW-style UI annotations: positions (K, 4) (y, x, h, w) in [0, 1], texts, types."""
         elements = self.elements()
@@ -271,3 +301,29 @@ class Device:
         from envsuite.android.rendering import render_device
 
         return render_device(self, width, height)
+
+
+def evaluate(expression: str) -> str:
+    """The value of + - * / arithmetic with parentheses, as a calculator shows it ("Error" otherwise)."""
+    import ast
+    import operator
+
+    operators = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+    def value(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+            return node.value
+        if isinstance(node, ast.BinOp) and type(node.op) in operators:
+            return operators[type(node.op)](value(node.left), value(node.right))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            return -value(node.operand) if isinstance(node.op, ast.USub) else value(node.operand)
+        raise ValueError("not arithmetic")
+
+    text = expression.replace("x", "*").replace("\u00d7", "*").replace("\u00f7", "/").strip()
+    if not text or len(text) > 64:
+        return "Error"
+    try:
+        result = value(ast.parse(text, mode="eval").body)
+    except (SyntaxError, ValueError, ZeroDivisionError, RecursionError):
+        return "Error"
+    return f"{result:g}" if isinstance(result, float) else str(result)

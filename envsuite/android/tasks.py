@@ -2,24 +2,31 @@
 the device's state.
 
 Where it sits: the Android family (envsuite/android/), between the instruction files
-(../shared/data/android/*.txt) and the envs (to come: reward 1 on success). `parse(instruction)`
-returns a Task or None; `coverage(path)` reports which lines of a file parse, with the reason for
-each that does not. A parsed task is solvable in principle (its apps exist and its check reads state
-they keep); the scripted expert (to come) is what will prove each family solvable.
+(assets/android/tasks/*.txt, DigiRL's train sets) and the env (env.py: reward 1 on success).
+`parse(instruction)` returns a Task or None; `coverage(path)` reports which lines of a file parse,
+with each line that does not; the scripted expert (expert.py) solving every parsed line of both
+files is what proves each family solvable (tests/android/test_expert.py).
 
-Families (so far):
+Families, their instruction styles and what success is:
 - webshop: "Go to costco.com[, search for "x"[, and select the first entry]]" -> on the site's home;
-  on its results for x; on the product page of its first result (horizon 20, DigiRL's Web Shopping);
+  on its results for x; on the product page of its first result (horizon 20, DigiRL's Web Shopping)
 - web_search: questions and searches ("What's the news in Malaysia?", "Google the capital of
-  Ecuador", "Search for hotels in San Diego", ...) -> a results list (or a page opened from it) for a
-  query that contains every content word of the instruction's subject (horizon 10, DigiRL's General);
-- settings: "Turn on/off Wi-Fi / Bluetooth / airplane mode / dark mode" -> the setting is so;
-- alarm: "Set an alarm for 5pm" -> the clock keeps an alarm at that time;
-- app_settings: "Check the settings for the Spotify app" -> Settings' app info of that app is open;
-- install: "Install the Pandora app" -> the Play Store has installed it;
-- open_app: "Open the clock app", "Open the play store" -> that app is on the screen;
-- video: "Play the new Taylor Swift video on YouTube", "Play the latest video from the New York
-  Times" -> YouTube plays a video whose title holds every content word of who.
+  Ecuador", ...) -> a browser results list (or a page opened from it) for a submitted query holding
+  every content word of the subject (horizon 10, like every family below: DigiRL's General)
+- maps_search: "Search for good pizza restaurants on Maps" -> Maps lists places for such a query
+- directions: "How do I get to the nearest Starbucks?" -> Maps shows directions to such a place
+- open_site: "Go to Reddit", "Open Reddit" -> the browser shows reddit.com
+- browser_tab: "Open a new [incognito|private] tab/window in Chrome" -> Chrome shows a new (incognito) tab
+- settings: "Turn on/off Wi-Fi / Bluetooth / airplane mode / dark mode" -> the setting is so
+- notifications: "Turn on/off / Toggle notifications for the X app" -> that app's switch is so (or flipped)
+- alarm: "Set an alarm for 5pm" -> the clock keeps an alarm at that time
+- app_settings: "Check the settings for the Spotify app" -> Settings' app info of that app is open
+- install: "Install the Pandora app" -> the Play Store has installed it
+- open_app: "Open the calculator", "Check my email", "Open the downloads" -> that app is on the screen
+- video: "Play the new Taylor Swift video on YouTube", "Play some music on YouTube" -> YouTube plays
+  a video whose title holds every content word of what was asked for
+Instructions with a space lost between two words ("Searchfor", "Checkthe", "alarmfor", all in
+DigiRL's file) are read with the space put back.
 """
 
 from __future__ import annotations
@@ -32,23 +39,35 @@ WEBSHOP = re.compile(r'^go to (?P<site>[a-z0-9]+\.com)(?:, search for "(?P<query
                      r'(?P<first>,? and select the first entry)?\s*$', re.I)
 QUESTION = re.compile(r"^(what|what's|whats|how|who|where|when|which|is|are|can|does|do|why|tell me)\b", re.I)
 SEARCH = re.compile(r"^(?:google|search(?: for)?|find|look up|show me)\s+(?P<subject>.+)$", re.I)
+MAPS_SEARCH = re.compile(r"^(?:search for|find|show me)\s+(?P<subject>.+?)\s+on (?:google )?maps\??$", re.I)
+DIRECTIONS = re.compile(r"^(?:how do i get to|directions to|navigate to)\s+(?P<place>.+?)\??$", re.I)
+OPEN_SITE = re.compile(r"^(?:go to|open)\s+(?P<site>reddit)(?:\.com)?$", re.I)
+BROWSER_TAB = re.compile(r"^open a new (?:chrome )?(?P<private>incognito |private )?(?:chrome )?(?:tab|window)"
+                         r"(?: in (?:the )?chrome(?: app)?)?$", re.I)
 SETTING = re.compile(r"^(?:turn|switch)\s+(?P<state>on|off)\s+(?:the\s+)?(?P<what>.+?)$|"
                      r"^(?:turn|switch)\s+(?:the\s+)?(?P<what2>.+?)\s+(?P<state2>on|off)$", re.I)
+NOTIFICATIONS = re.compile(r"^(?P<verb>toggle|turn on|turn off) notifications for the (?P<app>.+?) app$", re.I)
 APP_SETTINGS = re.compile(r"^check the settings for the (?P<app>.+?) app$", re.I)
 INSTALL = re.compile(r"^install the (?P<app>.+?) app$", re.I)
 VIDEO = re.compile(r"^play the (?:new|latest) (?P<who>.+?) video(?: on youtube)?$|"
-                   r"^play the latest video from (?:the )?(?P<who2>.+?)$", re.I)
-OPEN_APP = re.compile(r"^open (?:the )?(?P<app>.+?)(?: app)?$", re.I)
-APP_NAMES = {"settings": "settings", "clock": "clock", "play store": "playstore", "google play store": "playstore",
-             "youtube": "youtube", "chrome": "browser", "google chrome": "browser"}  # what users call the phone's apps
+                   r"^play the latest video from (?:the )?(?P<who2>.+?)$|"
+                   r"^play (?:some )?(?P<who3>.+?) on youtube$", re.I)
+OPEN_APP = re.compile(r"^open (?:the )?(?P<app>.+?)(?: app)?(?: and show me this week's events)?\??$", re.I)
+CHECK_MAIL = re.compile(r"^check my (?:email|gmail)(?: inbox)?$", re.I)
 ALARM = re.compile(r"^set an alarm (?:for|at) (?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>am|pm)?\s*$", re.I)
+LOST_SPACE = re.compile(r"\b(search|check|alarm)(for|the)\b", re.I)
+# what users call the phone's apps -> the app's name (its file under assets/android/apps/)
+APP_NAMES = {"settings": "settings", "clock": "clock", "play store": "playstore", "google play store": "playstore",
+             "youtube": "youtube", "chrome": "browser", "google chrome": "browser", "maps": "maps",
+             "google maps": "maps", "calculator": "calculator", "contacts": "contacts", "gmail": "gmail",
+             "calendar": "calendar", "camera": "camera", "files": "files", "downloads": "files",
+             "gallery": "gallery", "photos": "gallery", "music": "music", "sms": "messages", "messages": "messages"}
 SETTING_NAMES = {"wifi": "wifi", "wi-fi": "wifi", "bluetooth": "bluetooth", "airplane mode": "airplane_mode",
                  "dark mode": "dark_mode", "dark theme": "dark_mode"}
 STOPWORDS = frozenset("a an the of in on for to is are what what's whats how who where when which does do can "
                       "me my i you it this that be with about at and or by from tell show find google search "
-                      "look up".split())
-HORIZONS = {"webshop": 20, "web_search": 10, "settings": 10, "alarm": 10, "app_settings": 10, "install": 10,
-            "video": 10, "open_app": 10}
+                      "look up get".split())
+GENERAL_HORIZON, WEBSHOP_HORIZON = 10, 20  # DigiRL's horizons for its General and Web Shopping sets
 
 
 @dataclass(frozen=True)
@@ -59,41 +78,117 @@ class Task:
 
     @property
     def horizon(self) -> int:
-        return HORIZONS[self.family]
+        return WEBSHOP_HORIZON if self.family == "webshop" else GENERAL_HORIZON
 
     def is_success(self, device) -> bool:
         """Whether the device's state completes the task (see the module docstring per family)."""
-        frame = device.current
-        if self.family == "webshop":
-            shop = self.slots["site"].split(".")[0]
-            if self.slots.get("query") is None:
-                return frame.app == "browser" and frame.screen == f"{shop}_home"
-            query = _normal(self.slots["query"])
-            if not self.slots.get("first"):
-                return frame.screen == f"{shop}_results" and _normal(frame.params.get("query", "")) == query
-            first = _first_result(device, frame, shop)
-            return frame.screen == f"{shop}_product" and first is not None and frame.params.get("item") == first
-        if self.family == "web_search":
-            words = self.slots["words"]
-            searched = [_normal(text) for input_id, text in device.submitted if input_id == "search"]
-            on_results = frame.app == "browser" and frame.screen in ("results", "page")
-            return on_results and any(all(word in query.split() for word in words) for query in searched)
+        try:
+            check = SUCCESS_CHECKS[self.family]
+        except KeyError:
+            raise ValueError(f"unknown task family {self.family!r}; known: {sorted(SUCCESS_CHECKS)}") from None
+        return check(self.slots, device, device.current)
+
+    def initial_settings(self, rng) -> dict:
+        """Device settings an episode of this task starts from: random, except that the task is never
+        done before it starts (a "turn on Wi-Fi" episode starts with Wi-Fi off)."""
+        settings = {key: bool(rng.integers(2)) for key in RANDOM_SETTINGS}
         if self.family == "settings":
-            return bool(device.settings.get(self.slots["setting"])) == self.slots["on"]
-        if self.family == "alarm":
-            return self.slots["time"] in {_alarm_time(text) for text in device.records.get("alarms", [])}
-        if self.family == "app_settings":
-            return (frame.app == "settings" and frame.screen == "app_info"
-                    and _normal(frame.params.get("item", "")) == _normal(self.slots["app"]))
-        if self.family == "install":
-            return _normal(self.slots["app"]) in {_normal(item) for item in device.records.get("installed", [])}
-        if self.family == "open_app":
-            return frame.app == self.slots["app"]
-        if self.family == "video":
-            playing = _normal(frame.params.get("item", "")).split()
-            return (frame.app == "youtube" and frame.screen == "watch"
-                    and all(word in playing for word in self.slots["words"]))
-        raise ValueError(f"unknown task family {self.family!r}")
+            settings[self.slots["setting"]] = not self.slots["on"]
+        if self.family == "notifications":
+            on = self.slots["on"]
+            settings[notification_key(self.slots["app"])] = bool(rng.integers(2)) if on is None else not on
+        return settings
+
+
+RANDOM_SETTINGS = ("wifi", "bluetooth", "airplane_mode", "dark_mode")
+
+
+def notification_key(app_label: str) -> str:
+    """The setting of an app's notification switch (Settings > Apps > the app; settings.json)."""
+    return f"notifications:{app_label.casefold()}"
+
+
+# --- the success checks, one per family ------------------------------------------------------------
+
+
+def _searched(device, input_id: str) -> list[str]:
+    return [_normal(text) for submitted_id, text in device.submitted if submitted_id == input_id]
+
+
+def _has_all(words, text: str) -> bool:
+    return all(word in text.split() for word in words)
+
+
+def _webshop(slots, device, frame) -> bool:
+    shop = slots["site"].split(".")[0]
+    if slots.get("query") is None:
+        return frame.app == "browser" and frame.screen == f"{shop}_home"
+    if not slots.get("first"):
+        return (frame.app == "browser" and frame.screen == f"{shop}_results"
+                and _normal(frame.params.get("query", "")) == _normal(slots["query"]))
+    first = _first_result(device, shop)
+    return frame.screen == f"{shop}_product" and first is not None and frame.params.get("item") == first
+
+
+def _web_search(slots, device, frame) -> bool:
+    on_results = frame.app == "browser" and frame.screen in ("results", "page")
+    return on_results and any(_has_all(slots["words"], query) for query in _searched(device, "search"))
+
+
+def _maps_search(slots, device, frame) -> bool:
+    on_places = frame.app == "maps" and frame.screen in ("results", "place")
+    return on_places and any(_has_all(slots["words"], query) for query in _searched(device, "maps_search"))
+
+
+def _directions(slots, device, frame) -> bool:
+    return (frame.app == "maps" and frame.screen in ("directions", "navigation")
+            and _has_all(slots["words"], _normal(frame.params.get("item", ""))))
+
+
+def _open_site(slots, device, frame) -> bool:
+    return frame.app == "browser" and frame.screen == f"{slots['site'].split('.')[0]}_home"
+
+
+def _browser_tab(slots, device, frame) -> bool:
+    return frame.app == "browser" and frame.screen == ("incognito_tab" if slots["private"] else "new_tab")
+
+
+def _settings(slots, device, frame) -> bool:
+    return device.setting(slots["setting"]) == slots["on"]
+
+
+def _notifications(slots, device, frame) -> bool:
+    key = notification_key(slots["app"])
+    wanted = not device.initial_settings.get(key, device.setting(key)) if slots["on"] is None else slots["on"]
+    return device.setting(key) == wanted
+
+
+def _alarm(slots, device, frame) -> bool:
+    return slots["time"] in {_alarm_time(text) for text in device.records.get("alarms", [])}
+
+
+def _app_settings(slots, device, frame) -> bool:
+    return (frame.app == "settings" and frame.screen == "app_info"
+            and _normal(frame.params.get("item", "")) == _normal(slots["app"]))
+
+
+def _install(slots, device, frame) -> bool:
+    return _normal(slots["app"]) in {_normal(item) for item in device.records.get("installed", [])}
+
+
+def _open_app(slots, device, frame) -> bool:
+    return frame.app == slots["app"]
+
+
+def _video(slots, device, frame) -> bool:
+    return (frame.app == "youtube" and frame.screen == "watch"
+            and _has_all(slots["words"], _normal(frame.params.get("item", ""))))
+
+
+SUCCESS_CHECKS = {"webshop": _webshop, "web_search": _web_search, "maps_search": _maps_search,
+                  "directions": _directions, "open_site": _open_site, "browser_tab": _browser_tab,
+                  "settings": _settings, "notifications": _notifications, "alarm": _alarm,
+                  "app_settings": _app_settings, "install": _install, "open_app": _open_app, "video": _video}
 
 
 def _normal(text: str) -> str:
@@ -104,12 +199,11 @@ def _content_words(text: str) -> list[str]:
     return [word for word in _normal(text).split() if word not in STOPWORDS]
 
 
-def _first_result(device, frame, shop) -> str | None:
+def _first_result(device, shop) -> str | None:
     """The first entry the shop's results list showed for the searched query (the stack below the product)."""
     for below in reversed(device.stack[:-1]):
         if below.screen == f"{shop}_results":
-            screen = device.apps[below.app]["screens"][below.screen]
-            rows = device._rows(below, screen)
+            rows = device._rows(below, device.apps[below.app]["screens"][below.screen])
             items = [row["text"] for row in rows if row.get("type") == "LIST_ITEM"]
             return items[0] if items else None
     return None
@@ -128,40 +222,74 @@ def _alarm_time(text: str) -> str | None:
     return f"{hour:02d}:{minute:02d}" if hour < 24 and minute < 60 else None
 
 
+def spoken_time(time: str) -> str:
+    """'17:00' -> '5:00 PM': how the clock's alarm form takes a time."""
+    hour, minute = (int(part) for part in time.split(":"))
+    return f"{(hour + 11) % 12 + 1}:{minute:02d} {'PM' if hour >= 12 else 'AM'}"
+
+
 def parse(instruction: str) -> Task | None:
     """The task an instruction asks for, or None when no family covers it."""
-    text = instruction.strip()
+    original = instruction.strip()
+    text = LOST_SPACE.sub(r"\1 \2", original)
     if (match := WEBSHOP.match(text)) is not None:
-        return Task(text, "webshop", {"site": match["site"].lower(), "query": match["query"],
-                                      "first": bool(match["first"])})
+        return Task(original, "webshop", {"site": match["site"].lower(), "query": match["query"],
+                                          "first": bool(match["first"])})
+    if (match := OPEN_SITE.match(text)) is not None:
+        return Task(original, "open_site", {"site": f"{match['site'].lower()}.com"})
+    if (match := BROWSER_TAB.match(text)) is not None and "chrome" in text.lower():
+        return Task(original, "browser_tab", {"private": bool(match["private"])})
+    if (match := NOTIFICATIONS.match(text)) is not None:
+        verb = match["verb"].lower()
+        return Task(original, "notifications", {"app": match["app"], "on": None if verb == "toggle" else verb == "turn on"})
     if (match := APP_SETTINGS.match(text)) is not None:
-        return Task(text, "app_settings", {"app": match["app"]})
+        return Task(original, "app_settings", {"app": match["app"]})
     if (match := INSTALL.match(text)) is not None:
-        return Task(text, "install", {"app": match["app"]})
+        return Task(original, "install", {"app": match["app"]})
     if (match := VIDEO.match(text)) is not None:
-        words = _content_words(match["who"] or match["who2"])
-        return Task(text, "video", {"words": words}) if words else None
+        words = _content_words(match["who"] or match["who2"] or match["who3"])
+        return Task(original, "video", {"words": words}) if words else None
+    if CHECK_MAIL.match(text):
+        return Task(original, "open_app", {"app": "gmail"})
     if (match := OPEN_APP.match(text)) is not None and match["app"].lower() in APP_NAMES:
-        return Task(text, "open_app", {"app": APP_NAMES[match["app"].lower()]})
+        return Task(original, "open_app", {"app": APP_NAMES[match["app"].lower()]})
     if (match := ALARM.match(text)) is not None:
         time = _alarm_time(f"{match['hour']}:{match['minute'] or '00'} {match['half'] or ''}")
-        return Task(text, "alarm", {"time": time}) if time else None
+        return Task(original, "alarm", {"time": time}) if time else None
     if (match := SETTING.match(text)) is not None:
         what = (match["what"] or match["what2"]).lower()
         state = (match["state"] or match["state2"]).lower()
         if what in SETTING_NAMES:
-            return Task(text, "settings", {"setting": SETTING_NAMES[what], "on": state == "on"})
+            return Task(original, "settings", {"setting": SETTING_NAMES[what], "on": state == "on"})
         return None
+    if (match := MAPS_SEARCH.match(text)) is not None:
+        words = _content_words(match["subject"])
+        return Task(original, "maps_search", {"words": words, "query": match["subject"]}) if words else None
+    if (match := DIRECTIONS.match(text)) is not None:
+        words = _content_words(match["place"])
+        return Task(original, "directions", {"words": words, "query": match["place"]}) if words else None
     if (match := SEARCH.match(text)) is not None or QUESTION.match(text):
         subject = match["subject"] if match is not None else text
         words = _content_words(subject)
-        return Task(text, "web_search", {"words": words}) if words else None
+        return Task(original, "web_search", {"words": words, "query": subject.rstrip("?")}) if words else None
     return None
+
+
+def load_tasks(path) -> list[Task]:
+    """The parsed tasks of an instruction file, in file order (lines no family covers are left out)."""
+    return [task for line in _lines(path) if (task := parse(line)) is not None]
+
+
+def _lines(path) -> list[str]:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"instruction file {path} does not exist; give a text file with one instruction per line")
+    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def coverage(path) -> dict:
     """Which lines of an instruction file parse into tasks: counts per family and the uncovered lines."""
-    lines = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+    lines = _lines(path)
     families: dict[str, int] = {}
     uncovered = []
     for line in lines:

@@ -97,6 +97,7 @@ def test_app_settings_install_and_video_checks():
     tap(phone, "Settings")
     tap(phone, "Apps")
     phone.swipe((0.8, 0.5), (0.2, 0.5))  # the list is longer than the screen
+    phone.swipe((0.8, 0.5), (0.2, 0.5))
     tap(phone, "Spotify")
     assert settings.is_success(phone) and not parse("Check the settings for the Gmail app").is_success(phone)
     phone.press_home()
