@@ -15,12 +15,13 @@ The tests drive it with android_env's own FakeSimulator, so no emulator is neede
 | PRESS_BACK / PRESS_HOME / PRESS_ENTER (5, 6, 7) | adb `press_button` BACK / HOME / ENTER, then one REPEAT step |
 | STATUS_TASK_COMPLETE / STATUS_TASK_IMPOSSIBLE (10, 11) | one REPEAT step (to collect the task's last reward), then terminated=True |
 | unused codes (0, 1, 2, 8, 9) | one REPEAT step (nothing is sent to the device); `info["invalid_action"] = True` |
-| Screen | android_env's `pixels` resized to (height, width) with Pillow's bilinear filter |
+| Screen | android_env's `pixels` resized to (render_height, render_width) with Pillow's bilinear filter |
 | Goal | the `goal` argument (the instruction the agent is given; android_env tasks carry none) |
 | Annotations | from the accessibility forest when the env gives one (`observation["a11y_forest"]`, android_env's A11yGrpcWrapper); zeros and "" otherwise |
 | Reward | android_env's task reward (from the task's logcat regexps), summed over the sub-steps of one action |
 | Termination / truncation | android_env's LAST step with discount 0 / LAST with discount != 0 (its step or time limit, a simulator failure); a STATUS action terminates; `horizon` adapter steps (default 10) truncate |
-| Arguments | `env` (a built android_env environment) or `config` (an `AndroidEnvConfig` for `android_env.loader.load`) or `task_path` + `avd_name` (an emulator with android_env's default SDK layout); `goal`, `height` (256), `width` (128), `horizon` (10), `swipe_touch_events` (10), `render_mode` |
+| Info | `invalid_action` (an unused code), `adb_status` (the AdbResponse status name of a TYPE / PRESS_* call), `android_env_steps` (android_env steps this action took) |
+| Arguments | `env` (a built android_env environment) or `config` (an `AndroidEnvConfig` for `android_env.loader.load`) or `task_path` + `avd_name` (an emulator with android_env's default SDK layout); `goal`, `render_width` (540), `render_height` (1200: the stub phone's defaults), `horizon` (10), `swipe_touch_events` (10), `render_mode` |
 
 An emulator is not deterministic: `reset(seed=...)` seeds `self.np_random` only. The adapter owns the
 android_env environment it is given: `close()` closes it.
@@ -37,9 +38,8 @@ from PIL import Image
 
 from envsuite.android import spaces as android_spaces
 from envsuite.android.spaces import (DUAL_POINT, MAX_ANNOTATIONS, MAX_GOAL_LENGTH, PRESS_BACK, PRESS_ENTER,
-                                     PRESS_HOME, STATUS_TASK_COMPLETE, STATUS_TASK_IMPOSSIBLE, TYPE)
+                                     PRESS_HOME, STATUS_TASK_COMPLETE, STATUS_TASK_IMPOSSIBLE, TAP_DISTANCE, TYPE)
 
-TAP_DISTANCE = 0.04  # AitW: a dual point whose touch and lift are this close (yx fractions) is a tap
 INSTALL_HINT = 'pip install "envsuite[android]"'
 
 
@@ -78,8 +78,9 @@ def emulator_config(task_path: str, avd_name: str, android_sdk_root: str = "~/An
 
 def swipe_positions(touch_yx, lift_yx, touch_events: int) -> np.ndarray:
     """(touch_events, 2) float32 android_env touch positions, (x, y), evenly spaced from touch_yx to lift_yx."""
+    start, end = np.asarray(touch_yx, np.float32), np.asarray(lift_yx, np.float32)
     fractions = np.linspace(0.0, 1.0, touch_events, dtype=np.float32)[:, None]
-    path_yx = np.asarray(touch_yx, np.float32) + fractions * (np.asarray(lift_yx, np.float32) - np.asarray(touch_yx, np.float32))
+    path_yx = start + fractions * (end - start)
     return np.ascontiguousarray(path_yx[:, ::-1])
 
 
@@ -129,8 +130,8 @@ class AndroidEnvAdapter(gymnasium.Env):
     metadata = {"render_modes": ["rgb_array"]}
 
     def __init__(self, env=None, *, config=None, task_path: str | None = None, avd_name: str | None = None,
-                 goal: str = "", height: int = 256, width: int = 128, horizon: int = 10, swipe_touch_events: int = 10,
-                 render_mode: str | None = None):
+                 goal: str = "", render_width: int = 540, render_height: int = 1200, horizon: int = 10,
+                 swipe_touch_events: int = 10, render_mode: str | None = None):
         loader, self._action_type, _, self._adb_pb2 = _import_android_env()
         sources = [name for name, given in (("env", env is not None), ("config", config is not None),
                                             ("task_path", task_path is not None or avd_name is not None)) if given]
@@ -143,9 +144,9 @@ class AndroidEnvAdapter(gymnasium.Env):
         if not isinstance(goal, str) or len(goal) > MAX_GOAL_LENGTH or not set(goal) <= android_spaces.CHARSET:
             raise ValueError(f"goal must be printable ASCII of at most {MAX_GOAL_LENGTH} characters (the goal space), "
                              f"got {goal!r}")
-        if height < 1 or width < 1 or horizon < 1 or swipe_touch_events < 1:
-            raise ValueError(f"height, width, horizon and swipe_touch_events must be positive, got {height}, {width}, "
-                             f"{horizon}, {swipe_touch_events}")
+        if render_width < 1 or render_height < 1 or horizon < 1 or swipe_touch_events < 1:
+            raise ValueError("render_width, render_height, horizon and swipe_touch_events must be positive, got "
+                             f"{render_width}, {render_height}, {horizon}, {swipe_touch_events}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
         if env is None:
@@ -158,10 +159,10 @@ class AndroidEnvAdapter(gymnasium.Env):
         if "pixels" not in env.observation_spec():
             raise ValueError(f"the android_env observation spec has no 'pixels', got {sorted(env.observation_spec())}")
         self._action_type_dtype = action_spec["action_type"].dtype
-        self.goal, self.height, self.width = goal, height, width
+        self.goal, self.render_width, self.render_height = goal, int(render_width), int(render_height)
         self.horizon, self.swipe_touch_events, self.render_mode = horizon, swipe_touch_events, render_mode
         self.action_space = android_spaces.action_space()
-        self.observation_space = android_spaces.observation_space(height, width)
+        self.observation_space = android_spaces.observation_space(self.render_height, self.render_width)
         self._observation = None  # android_env's latest observation (dict), None before reset
         self._steps = 0
         self._episode_over = True
@@ -176,7 +177,7 @@ class AndroidEnvAdapter(gymnasium.Env):
 
     def step(self, action):
         if self._observation is None or self._episode_over:
-            raise RuntimeError(f"{self._env_name()}: call reset() before step() (at the start and after an episode ends)")
+            raise RuntimeError(f"{self._env_name()}: call reset() before stepping (first, and after each episode)")
         action = self._checked_action(action)
         code = int(action["action_type"])
         info = {"invalid_action": False}
@@ -202,7 +203,9 @@ class AndroidEnvAdapter(gymnasium.Env):
                 break
         self._steps += 1
         env_ended = bool(timestep.last())
-        terminated = (env_ended and float(timestep.discount) == 0.0) or code in (STATUS_TASK_COMPLETE, STATUS_TASK_IMPOSSIBLE)
+        # dm_env: a termination has discount 0, a truncation (android_env's step or time limit) keeps it
+        env_terminated = env_ended and float(timestep.discount) == 0.0
+        terminated = env_terminated or code in (STATUS_TASK_COMPLETE, STATUS_TASK_IMPOSSIBLE)
         truncated = not terminated and (env_ended or self._steps >= self.horizon)
         self._episode_over = terminated or truncated
         info["android_env_steps"] = android_env_steps
@@ -264,8 +267,9 @@ class AndroidEnvAdapter(gymnasium.Env):
     def _observe(self) -> dict:
         device_pixels = np.asarray(self._observation["pixels"], dtype=np.uint8)
         pixels = device_pixels
-        if pixels.shape[:2] != (self.height, self.width):
-            pixels = np.asarray(Image.fromarray(pixels).resize((self.width, self.height), Image.Resampling.BILINEAR))
+        if pixels.shape[:2] != (self.render_height, self.render_width):
+            size = (self.render_width, self.render_height)
+            pixels = np.asarray(Image.fromarray(pixels).resize(size, Image.Resampling.BILINEAR))
         forest = self._observation.get("a11y_forest")
         if forest is not None:
             positions, types, texts = annotations_from_forest(forest, *device_pixels.shape[:2])

@@ -92,12 +92,14 @@ class Device:
                                               for name, items in app.get("records", {}).items()}
         self.history: list[str] = ["launcher/home"]
 
-    def setting(self, key: str) -> bool:
-        """A setting's value; one never set takes the `prefix:*` default of its family (else False)."""
-        if key in self.settings:
-            return bool(self.settings[key])
+    def setting(self, key: str, initial: bool = False) -> bool:
+        """A setting's value now (or at reset, `initial`); one never set takes the `prefix:*` default
+        of its family (else False)."""
+        settings = self.initial_settings if initial else self.settings
+        if key in settings:
+            return bool(settings[key])
         prefix = key.split(":", 1)[0]
-        return bool(self.settings.get(f"{prefix}:*", False))
+        return bool(settings.get(f"{prefix}:*", False))
 
     # --- what is on the screen -----------------------------------------------------------
 

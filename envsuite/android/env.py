@@ -39,7 +39,6 @@ from envsuite.android.tasks import Task, load_tasks, parse
 from envsuite.common import DatasetEnvMixin
 
 TASK_SETS = {"general": "digirl_general_train.txt", "webshop": "digirl_webshop_train.txt"}
-TAP_DISTANCE = 0.04  # AitW: a DUAL_POINT whose touch and lift are closer than this is a tap
 ACTION_KEYS = ("action_type", "touch_yx", "lift_yx", "typed_text")
 
 
@@ -120,7 +119,7 @@ class AndroidStubEnv(DatasetEnvMixin, gymnasium.Env):
         if action_type == spaces.TYPE:
             device.type_text(text)
         elif action_type == spaces.DUAL_POINT:
-            if math.dist(touch, lift) <= TAP_DISTANCE:
+            if math.dist(touch, lift) <= spaces.TAP_DISTANCE:
                 device.tap(*touch)
             else:
                 device.swipe(touch, lift)

@@ -26,6 +26,7 @@ import numpy as np
 from gymnasium import spaces
 
 from envsuite.android.device import ELEMENT_TYPES
+from envsuite.metrics.action_matching import SWIPE_DISTANCE_THRESHOLD
 
 # AitW's action_type codes (android_in_the_wild/action_type.py)
 TYPE, DUAL_POINT, PRESS_BACK, PRESS_HOME, PRESS_ENTER = 3, 4, 5, 6, 7
@@ -34,6 +35,7 @@ ACTION_NAMES = {TYPE: "TYPE", DUAL_POINT: "DUAL_POINT", PRESS_BACK: "PRESS_BACK"
                 PRESS_ENTER: "PRESS_ENTER", STATUS_TASK_COMPLETE: "STATUS_TASK_COMPLETE",
                 STATUS_TASK_IMPOSSIBLE: "STATUS_TASK_IMPOSSIBLE"}
 NUM_ACTION_CODES = 12
+TAP_DISTANCE = SWIPE_DISTANCE_THRESHOLD  # AitW: a DUAL_POINT whose touch and lift are within 0.04 is a tap
 
 UI_TYPES = ELEMENT_TYPES  # annotation type code = 1 + index in UI_TYPES; 0 pads
 MAX_ANNOTATIONS = 24

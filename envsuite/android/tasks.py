@@ -159,7 +159,7 @@ def _settings(slots, device, frame) -> bool:
 
 def _notifications(slots, device, frame) -> bool:
     key = notification_key(slots["app"])
-    wanted = not device.initial_settings.get(key, device.setting(key)) if slots["on"] is None else slots["on"]
+    wanted = not device.setting(key, initial=True) if slots["on"] is None else slots["on"]
     return device.setting(key) == wanted
 
 

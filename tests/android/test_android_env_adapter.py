@@ -11,7 +11,7 @@ import pytest
 pytest.importorskip("android_env")
 
 from android_env import environment  # noqa: E402
-from android_env.components import action_type, config_classes, coordinator, device_settings, pixel_fns  # noqa: E402
+from android_env.components import config_classes, coordinator, device_settings, pixel_fns  # noqa: E402
 from android_env.components import task_manager  # noqa: E402
 from android_env.components.simulators.fake import fake_simulator  # noqa: E402
 from android_env.proto import adb_pb2, task_pb2  # noqa: E402
@@ -20,7 +20,8 @@ from gymnasium.utils.env_checker import check_env  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from envsuite.android import spaces  # noqa: E402
-from envsuite.android.android_env_adapter import AndroidEnvAdapter, annotations_from_forest, emulator_config  # noqa: E402
+from envsuite.android.android_env_adapter import (AndroidEnvAdapter, annotations_from_forest,  # noqa: E402
+                                                  emulator_config)
 
 DEVICE_HEIGHT, DEVICE_WIDTH = 96, 48  # the fake device's screen
 HEIGHT, WIDTH = 64, 32  # the adapter's screen observation
@@ -44,7 +45,8 @@ def build_android_env(task: task_pb2.Task, simulator_class=FixedScreenFakeSimula
     """An AndroidEnv assembled from its parts as android_env.loader.load does, around a fake simulator."""
     simulator = simulator_class(config_classes.FakeSimulatorConfig(screen_dimensions=(DEVICE_HEIGHT, DEVICE_WIDTH)))
     manager = task_manager.TaskManager(task)
-    env_coordinator = coordinator.Coordinator(simulator, manager, device_settings=device_settings.DeviceSettings(simulator))
+    settings = device_settings.DeviceSettings(simulator)
+    env_coordinator = coordinator.Coordinator(simulator, manager, device_settings=settings)
     return environment.AndroidEnv(simulator=simulator, coordinator=env_coordinator, task_manager=manager)
 
 
@@ -57,7 +59,7 @@ def android_env():
 
 @pytest.fixture
 def adapter(android_env):
-    env = AndroidEnvAdapter(env=android_env, goal="Open the settings", height=HEIGHT, width=WIDTH)
+    env = AndroidEnvAdapter(env=android_env, goal="Open the settings", render_width=WIDTH, render_height=HEIGHT)
     yield env
     env.close()
 
@@ -185,7 +187,7 @@ def test_unused_codes_do_nothing(adapter, touches, adb_calls, code):
 
 
 def test_the_horizon_truncates(android_env):
-    adapter = AndroidEnvAdapter(env=android_env, horizon=3, height=HEIGHT, width=WIDTH)
+    adapter = AndroidEnvAdapter(env=android_env, horizon=3, render_width=WIDTH, render_height=HEIGHT)
     adapter.reset(seed=0)
     tap = spaces.make_action(spaces.DUAL_POINT, (0.5, 0.5))
     assert [adapter.step(tap)[2:4] for _ in range(3)] == [(False, False), (False, False), (False, True)]
@@ -194,7 +196,7 @@ def test_the_horizon_truncates(android_env):
 def test_android_envs_step_limit_truncates():
     # android_env truncates once its task's max_episode_steps sub-steps have passed: a tap is two of them
     env = build_android_env(task_pb2.Task(id="fake_task", max_episode_steps=3))
-    adapter = AndroidEnvAdapter(env=env, horizon=10, height=HEIGHT, width=WIDTH)
+    adapter = AndroidEnvAdapter(env=env, horizon=10, render_width=WIDTH, render_height=HEIGHT)
     try:
         adapter.reset(seed=0)
         tap = spaces.make_action(spaces.DUAL_POINT, (0.5, 0.5))
@@ -218,7 +220,7 @@ def test_the_reward_is_android_envs_task_reward_summed_over_the_sub_steps(monkey
         return timestep
 
     monkeypatch.setattr(env, "step", step)
-    adapter = AndroidEnvAdapter(env=env, horizon=1000, height=HEIGHT, width=WIDTH)
+    adapter = AndroidEnvAdapter(env=env, horizon=1000, render_width=WIDTH, render_height=HEIGHT)
     try:
         adapter.reset(seed=0)
         swipe = spaces.make_action(spaces.DUAL_POINT, (0.9, 0.5), lift_yx=(0.1, 0.5))
@@ -241,7 +243,7 @@ def test_builds_through_android_envs_loader_from_a_config(tmp_path):
     config = config_classes.AndroidEnvConfig(
         task=config_classes.FilesystemTaskConfig(path=str(task_file)),
         simulator=config_classes.FakeSimulatorConfig(screen_dimensions=(DEVICE_HEIGHT, DEVICE_WIDTH)))
-    adapter = AndroidEnvAdapter(config=config, goal="Set an alarm", height=HEIGHT, width=WIDTH)
+    adapter = AndroidEnvAdapter(config=config, goal="Set an alarm", render_width=WIDTH, render_height=HEIGHT)
     try:
         observation, _ = adapter.reset(seed=0)
         assert adapter.observation_space.contains(observation) and observation["screen"].shape == (HEIGHT, WIDTH, 3)
@@ -308,7 +310,7 @@ def test_needs_exactly_one_way_to_get_android_env(android_env):
 
 
 def test_render_gives_the_devices_screen(android_env):
-    adapter = AndroidEnvAdapter(env=android_env, height=HEIGHT, width=WIDTH, render_mode="rgb_array")
+    adapter = AndroidEnvAdapter(env=android_env, render_width=WIDTH, render_height=HEIGHT, render_mode="rgb_array")
     adapter.reset(seed=0)
     assert adapter.render().shape == (DEVICE_HEIGHT, DEVICE_WIDTH, 3)
 

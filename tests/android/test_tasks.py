@@ -10,6 +10,7 @@ from envsuite.android.device import Device
 from envsuite.android.tasks import coverage, parse
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "android"
+TASKS = Path(__file__).resolve().parents[2] / "assets" / "android" / "tasks"
 
 
 def centre(element):
@@ -37,12 +38,24 @@ def test_instructions_parse_into_their_families():
     assert (task.family, task.slots, task.horizon) == ("webshop", {"site": "costco.com", "query": "razer blade",
                                                                    "first": True}, 20)
     assert parse("Go to ebay.com").slots == {"site": "ebay.com", "query": None, "first": False}
-    assert parse("What's the news in Malaysia?").slots == {"words": ["news", "malaysia"]}
-    assert parse("Google the capital of Ecuador").slots == {"words": ["capital", "ecuador"]}
+    assert parse("What's the news in Malaysia?").slots == {"words": ["news", "malaysia"],
+                                                           "query": "What's the news in Malaysia"}
+    assert parse("Google the capital of Ecuador").slots == {"words": ["capital", "ecuador"],
+                                                            "query": "the capital of Ecuador"}
+    assert parse("How do I get to the nearest Starbucks?").slots == {"words": ["nearest", "starbucks"],
+                                                                     "query": "the nearest Starbucks"}
+    assert parse("Search for good pizza restaurants on Maps").family == "maps_search"
+    assert parse("Open a new incognito window in Chrome").slots == {"private": True}
+    assert parse("Open a new tab in the chrome app").slots == {"private": False}
+    assert parse("Open a new tab") is None  # in which app?
+    assert parse("Toggle notifications for the Google Maps app").slots == {"app": "Google Maps", "on": None}
+    assert parse("Check my gmail inbox").slots == {"app": "gmail"}
+    assert parse("Set an alarmfor 5pm").slots == {"time": "17:00"}  # DigiRL's file has the lost space
+    assert parse("Searchfor good French restaurants").family == "web_search"
     assert parse("Set an alarm for 5pm").slots == {"time": "17:00"}
     assert parse("Set an alarm for 7:30 am").slots == {"time": "07:30"}
     assert parse("Turn off Bluetooth").slots == {"setting": "bluetooth", "on": False}
-    assert parse("Check my email") is None and parse("Turn on the toaster") is None
+    assert parse("Send an email to Bob") is None and parse("Turn on the toaster") is None
 
 
 def test_the_webshop_check_follows_each_part_of_the_instruction():
@@ -126,14 +139,48 @@ def test_open_app_tasks_know_the_phones_apps():
     assert task.slots == {"app": "playstore"} and not task.is_success(phone)
     tap(phone, "Play Store")
     assert task.is_success(phone) and not parse("Open the clock").is_success(phone)
-    assert parse("Open the calculator") is None  # the phone has no calculator (yet)
+    assert parse("Open the calculator").slots == {"app": "calculator"}
+    assert parse("Open the toaster app") is None  # the phone has no such app
 
 
-def test_coverage_of_the_shared_instruction_files():
+def test_every_line_of_the_committed_task_files_becomes_a_task():
+    webshop = coverage(TASKS / "digirl_webshop_train.txt")
+    assert webshop["lines"] == 438 and webshop["covered"] == 438 and webshop["uncovered"] == []
+    general = coverage(TASKS / "digirl_general_train.txt")
+    assert general["lines"] == 545 and general["covered"] == 545 and general["uncovered"] == []
+    assert general["families"]["web_search"] == 392 and sum(general["families"].values()) == 545
+
+
+def test_the_committed_task_files_are_digirls_unchanged():
     if not SHARED.is_dir():
         pytest.skip(f"the shared third-party data folder {SHARED} is absent (it is not part of a user's clone)")
-    webshop = coverage(SHARED / "digirl_webshop_train.txt")
-    assert webshop["lines"] == 438 and webshop["covered"] == 438 and webshop["uncovered"] == []
-    general = coverage(SHARED / "digirl_general_train.txt")
-    assert general["lines"] == 545 and general["covered"] + len(general["uncovered"]) == 545
-    assert general["families"]["web_search"] > 400 and general["fraction"] >= 0.9
+    for name in ("digirl_general_train.txt", "digirl_webshop_train.txt"):
+        assert (TASKS / name).read_bytes() == (SHARED / name).read_bytes()
+
+
+def test_notification_and_toggle_tasks_compare_with_the_start_state():
+    phone = Device(load_apps())
+    toggle, off = parse("Toggle notifications for the Google Maps app"), parse("Turn off notifications for the Google Maps app")
+    assert not toggle.is_success(phone) and not off.is_success(phone)  # notifications start on
+    tap(phone, "Settings")
+    tap(phone, "Apps")
+    phone.swipe((0.8, 0.5), (0.4, 0.5))
+    tap(phone, "Google Maps")
+    tap(phone, "Notifications")
+    assert phone.setting("notifications:google maps") is False and phone.setting("notifications:uber") is True
+    assert toggle.is_success(phone) and off.is_success(phone)
+    tap(phone, "Notifications")
+    assert not toggle.is_success(phone)
+
+
+def test_tasks_never_start_done():
+    import numpy as np
+
+    from envsuite.android.tasks import load_tasks
+
+    rng = np.random.default_rng(0)
+    phone = Device(load_apps())
+    for name in ("digirl_general_train.txt", "digirl_webshop_train.txt"):
+        for task in load_tasks(TASKS / name):
+            phone.reset(settings=task.initial_settings(rng))
+            assert not task.is_success(phone), task.instruction
