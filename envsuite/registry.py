@@ -174,13 +174,40 @@ STARCRAFT_DATASET_KINDS = {
 }
 
 
+# --- android ----------------------------------------------------------------------------------
+
+ANDROID_TASK_SETS = {"General": ("general", "DigiRL's General instructions"),
+                     "WebShop": ("webshop", "DigiRL's Web Shopping instructions")}
+ANDROID_DATASETS = {  # dataset id -> (task set, kind, what it holds)
+    "android/general-expert-v0": ("General", "expert", "the scripted expert on every General instruction"),
+    "android/webshop-mixed-v0": ("WebShop", "mixed",
+                                 "the scripted expert mixed with random actions on the Web Shopping instructions"),
+}
+
+
+def _android_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
+    entry_point = "envsuite.android.env:AndroidStubEnv"
+    envs = [EnvEntry(f"{NAMESPACE}/AndroidStub-{name}-v0", "android", entry_point, None, {"task_set": task_set},
+                     description=f"an emulator-free phone given {what}, AitW actions")
+            for name, (task_set, what) in ANDROID_TASK_SETS.items()]
+    datasets = []
+    for dataset_id, (name, kind, what) in ANDROID_DATASETS.items():
+        env_id = f"{NAMESPACE}/{dataset_id.replace('/', '-')}"
+        task_set = ANDROID_TASK_SETS[name][0]
+        envs.append(EnvEntry(env_id, "android", entry_point, None, {"task_set": task_set, "dataset_id": dataset_id},
+                             dataset_id, what))
+        datasets.append(DatasetEntry(dataset_id, "android", env_id, f"{NAMESPACE}/AndroidStub-{name}-v0", kind,
+                                     None, None, what))
+    return envs, datasets
+
+
 # --- the catalogue ----------------------------------------------------------------------------
 
 
 @lru_cache(maxsize=1)
 def _entries() -> tuple[tuple[EnvEntry, ...], tuple[DatasetEntry, ...]]:
     envs, datasets = [], []
-    for family_entries in (_locomotion_entries, _mocap_entries, _starcraft_entries):
+    for family_entries in (_locomotion_entries, _mocap_entries, _starcraft_entries, _android_entries):
         family_envs, family_datasets = family_entries()
         envs += family_envs
         datasets += family_datasets
