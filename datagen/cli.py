@@ -95,7 +95,10 @@ def cmd_metrics(args) -> int:
     reference = load_dataset(_resolve(args.reference, args.out), in_memory=True) if args.reference else None
     rows = []
     for id_or_path in args.ids:
-        with load_dataset(_resolve(id_or_path, args.out), in_memory=True) as dataset:
+        path = _resolve(id_or_path, args.out)
+        with load_dataset(path) as probe:
+            in_memory = probe.family != "android"  # Android metrics read no screens: leave them on disk
+        with load_dataset(path, in_memory=in_memory) as dataset:
             rows.append(dataset_metrics(dataset, reference, bins=args.bins))
     import math
 
@@ -110,6 +113,9 @@ def cmd_metrics(args) -> int:
         columns += [("normalized_episode_length", "norm. length", ".3f"), ("normalized_return", "norm. return", ".3f")]
     if any("win_rate" in row for row in rows):
         columns.append(("win_rate", "win rate", ".3f"))
+    android = any("action_match" in row for row in rows)
+    if android:
+        columns += [("success_rate", "success", ".3f"), ("action_match", "action match", ".3f")]
     if reference is not None:
         columns.append(("saco", "SACo", ".3f"))
     if args.json:
@@ -121,6 +127,9 @@ def cmd_metrics(args) -> int:
         if mocap:
             print("norm. length / norm. return: MoCapAct's normalized episode length and return "
                   "(1 = tracked to the end of the snippet), mean over complete episodes")
+        if android:
+            print("success: episodes whose task's check turned true; action match: AitW's action matching of "
+                  "each stored action against the scripted expert's label (infos/expert_*)")
         if reference is not None:
             print(f"SACo: unique digitised (state, action) pairs / those of {reference.dataset_id} "
                   f"({rows[0]['saco_bins']} bins per dimension, limits from the reference)")

@@ -52,6 +52,8 @@ def dataset_metrics(dataset, reference=None, bins: int | None = None) -> dict[st
     if dataset.family == "starcraft" and len(returns):
         last_steps = dataset.episode_starts[: len(returns)] + dataset.episode_lengths[: len(returns)] - 1
         row["win_rate"] = float(np.asarray(dataset.infos["won"])[last_steps].mean())
+    if dataset.family == "android" and len(returns):
+        row.update(android_row(dataset, len(returns)))
     if reference is not None:
         kwargs = {} if bins is None else {"bins": bins}
         saco = kernels.saco(_flat(dataset.observations), _flat(dataset.actions),
@@ -73,6 +75,24 @@ def mocap_row(dataset, complete_episodes: int) -> dict[str, float]:
         np.asarray(infos["start_time_in_clip"]), np.asarray(infos["last_time_in_clip"]))
     return {"normalized_episode_length": float(per_episode["normalized_episode_length"].mean()),
             "normalized_return": float(per_episode["normalized_return"].mean())}
+
+
+def android_row(dataset, complete_episodes: int) -> dict[str, float]:
+    """Success rate over the complete episodes, and AitW action matching of every stored action
+    against the expert's label (infos/expert_*), vectorised over the dataset. Reads no screens."""
+    from envsuite.metrics.action_matching import action_matching_metrics
+
+    infos, actions, observations = dataset.infos, dataset.actions, dataset.observations
+    last_steps = dataset.episode_starts[:complete_episodes] + dataset.episode_lengths[:complete_episodes] - 1
+    types = np.asarray(observations["annotation_types"])
+    matching = action_matching_metrics(
+        np.asarray(actions["action_type"]), np.asarray(actions["touch_yx"]), np.asarray(actions["lift_yx"]),
+        np.asarray(actions["typed_text"]), np.asarray(infos["expert_action_type"]),
+        np.asarray(infos["expert_touch_yx"]), np.asarray(infos["expert_lift_yx"]),
+        np.asarray(infos["expert_typed_text"]), np.asarray(observations["annotation_positions"]),
+        (types > 0).sum(axis=1))
+    return {"success_rate": float(np.asarray(infos["success"])[last_steps].mean()),
+            "action_match": matching["action_match_accuracy"], "type_accuracy": matching["type_accuracy"]}
 
 
 def _flat(array) -> np.ndarray:

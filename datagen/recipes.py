@@ -14,8 +14,11 @@ Policy entries (`[[policies]]`):
   weight = 0.5 (optional)                       per-episode choice probability
 MoCap recipes (family "mocap") have one `kind = "tracking_mpc"` entry and an `[env_kwargs]` table
 passed to the env; their plan is datagen.mocap.MocapPlan. A family that rolls out its own episodes
-(MoCap, StarCraft) names its shard function in `Recipe.family_rollout` and adds its attributes and
+(MoCap, StarCraft, Android) names its shard function in `Recipe.family_rollout` and adds its attributes and
 metrics through the EpisodePlan hooks; generate.py and runner.py know no family.
+Android recipes (family "android") have `kind = "android_expert"` entries with an `epsilon` (the
+chance of a random UI action instead of the expert's) and `[env_kwargs]` task_set; their plan is
+datagen.android.AndroidPlan.
 Replay recipes (`source = "training_record"`, `record = "locomotion/x_training_record.npz"`) replay
 every training rollout of an ARS or PPO record in training order instead (D4RL medium-replay).
 """
@@ -156,6 +159,10 @@ class Recipe:
             from datagen.starcraft import rollout_starcraft_shard, rollout_window_shard
 
             return rollout_window_shard if self.source == "bot_battles" else rollout_starcraft_shard
+        if self.family == "android":
+            from datagen.android import rollout_android_shard
+
+            return rollout_android_shard
         return None
 
     def spaces(self):
@@ -188,6 +195,10 @@ class Recipe:
             from datagen.starcraft import StarCraftPlan, WindowPlan
 
             return WindowPlan(self) if self.source == "bot_battles" else StarCraftPlan(self)
+        if self.family == "android":
+            from datagen.android import AndroidPlan
+
+            return AndroidPlan(self)
         if self.source == "training_record":
             return ReplayPlan(self)
         return PolicyPlan(self, action_space)

@@ -163,11 +163,17 @@ def load_shard(path: Path) -> list[tuple[int, Trajectory]]:
 
 
 def _flatten_into(arrays, key, value):
+    """npz members of a nested structure: dict keys as `key.sub`, tuple elements as `key.#i`; text
+    (object arrays of str) as fixed-width unicode, because shards are read without pickle."""
     if isinstance(value, dict):
         for sub, item in value.items():
             _flatten_into(arrays, f"{key}.{sub}", item)
+    elif isinstance(value, tuple):
+        for index, item in enumerate(value):
+            _flatten_into(arrays, f"{key}.#{index}", item)
     else:
-        arrays[key] = np.asarray(value)
+        array = np.asarray(value)
+        arrays[key] = array.astype(str) if array.dtype == object else array
 
 
 def _unflatten(arrays, key):
@@ -175,6 +181,8 @@ def _unflatten(arrays, key):
         return arrays[key]
     prefix = key + "."
     children = {k[len(prefix):].split(".")[0] for k in arrays if k.startswith(prefix)}
+    if children and all(child.startswith("#") for child in children):  # a tuple's elements, in order
+        return tuple(_unflatten(arrays, f"{prefix}#{index}") for index in range(len(children)))
     return {child: _unflatten(arrays, prefix + child) for child in sorted(children)}
 
 

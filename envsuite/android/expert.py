@@ -18,7 +18,8 @@ on the way, which list entry to pick, and what to do once there. Every step, `Ex
 5. about to pick a list entry under an input that holds other text than the plan's: fill it again.
 Being in the plan's app is all an open_app task needs: STATUS_TASK_COMPLETE.
 It is stateless: the same tree and task give the same action, so it recovers from any state noise
-put the phone in (datasets mix it with random actions, noise.py-style, in datagen/android.py).
+put the phone in. `random_ui_action` is the noise mixed datasets take instead of the expert's action
+with probability epsilon (datagen/android.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from envsuite.android import spaces
-from envsuite.android.tasks import Task, _normal, notification_key, spoken_time
+from envsuite.android.tasks import Task, _normal, spoken_time
 
 SWIPE_UP = ((0.7, 0.5), (0.3, 0.5))  # finger moves up: the list moves up, showing entries further down
 
@@ -206,9 +207,35 @@ class Expert:
         return spaces.make_action(spaces.DUAL_POINT, *SWIPE_UP)
 
 
+RANDOM_WORDS = ("hello", "news", "weather", "laptop", "shoes", "pizza", "music", "settings", "a", "123")
+# how often each kind of random UI action is drawn: taps on what is on the screen dominate, as in
+# AitW's human episodes
+RANDOM_ACTION_WEIGHTS = {"tap_element": 0.45, "tap_anywhere": 0.1, "swipe": 0.15, "back": 0.12, "home": 0.05,
+                         "type": 0.08, "enter": 0.05}
+
+
+def random_ui_action(tree: dict, rng) -> dict:
+    """A random AitW action that does something plausible on this screen (the noise of mixed datasets)."""
+    kinds = list(RANDOM_ACTION_WEIGHTS)
+    kind = kinds[int(rng.choice(len(kinds), p=list(RANDOM_ACTION_WEIGHTS.values())))]
+    clickable = [e for e in tree["elements"] if e["clickable"]]
+    if kind == "tap_element" and clickable:
+        return _tap_on(clickable[int(rng.integers(len(clickable)))])
+    if kind in ("tap_element", "tap_anywhere"):
+        return spaces.make_action(spaces.DUAL_POINT, rng.uniform(0.0, 1.0, 2))
+    if kind == "swipe":
+        x = rng.uniform(0.2, 0.8)
+        start, end = sorted(rng.uniform(0.2, 0.85, 2))
+        touch, lift = ((end, x), (start, x)) if rng.random() < 0.7 else ((start, x), (end, x))
+        return spaces.make_action(spaces.DUAL_POINT, touch, lift)
+    if kind == "type":
+        return spaces.make_action(spaces.TYPE, typed_text=RANDOM_WORDS[int(rng.integers(len(RANDOM_WORDS)))])
+    return spaces.make_action({"back": spaces.PRESS_BACK, "home": spaces.PRESS_HOME, "enter": spaces.PRESS_ENTER}[kind])
+
+
 def _tap_on(element: dict) -> dict:
     y, x, h, w = element["box"]
     return spaces.make_action(spaces.DUAL_POINT, (y + h / 2, x + w / 2))
 
 
-__all__ = ["Expert", "Plan", "plan_for", "notification_key"]
+__all__ = ["Expert", "Plan", "plan_for", "random_ui_action"]

@@ -48,10 +48,14 @@ def end_flags(length: int, terminated: bool) -> tuple[np.ndarray, np.ndarray]:
 
 
 def stack(items: list) -> Any:
-    """Stack a list of observations (arrays or nested dicts of arrays) along a new leading axis."""
+    """Stack a list of observations (arrays or nested dicts / tuples of arrays) along a new leading axis."""
     first = items[0]
     if isinstance(first, dict):
         return {key: stack([item[key] for item in items]) for key in first}
+    if isinstance(first, tuple):
+        return tuple(stack([item[index] for item in items]) for index in range(len(first)))
+    if isinstance(first, str):  # text (object dtype: episodes of different text lengths concatenate)
+        return np.array(items, dtype=object)
     return np.stack([np.asarray(item) for item in items])
 
 
@@ -155,10 +159,12 @@ def _trajectories(history: list[tuple], final_observations: list, lengths: np.nd
 
 
 def concatenate(items: list) -> Any:
-    """Concatenate batches (arrays or nested dicts of arrays) along their leading axis."""
+    """Concatenate batches (arrays or nested dicts / tuples of arrays) along their leading axis."""
     first = items[0]
     if isinstance(first, dict):
         return {key: concatenate([item[key] for item in items]) for key in first}
+    if isinstance(first, tuple):
+        return tuple(concatenate([item[index] for item in items]) for index in range(len(first)))
     return np.concatenate([np.asarray(item) for item in items])
 
 
