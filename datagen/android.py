@@ -138,3 +138,35 @@ def rollout_android_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, T
                    "random_action": np.asarray(noise, dtype=bool),
                    **{f"expert_{key}": value for key, value in expert_columns.items()}})))
     return episodes
+
+
+def evaluate_expert(task_set: str, *, epsilon: float = 0.0, seed: int = 0, render_width: int = 540,
+                    render_height: int = 1200, progress: bool = True) -> dict:
+    """One episode of the expert (with random UI actions at rate epsilon) per task of a task set, in
+    file order; returns successes per family and env steps per second (rendering included)."""
+    import time
+
+    from tqdm import tqdm
+
+    from envsuite.android.env import AndroidStubEnv, task_file
+    from envsuite.android.expert import Expert, random_ui_action
+
+    env = AndroidStubEnv(task_set, render_width=render_width, render_height=render_height)
+    expert = Expert(env.device.apps)
+    families: dict[str, list[bool]] = {}
+    steps = 0
+    begin = time.perf_counter()
+    for index in tqdm(range(len(env.tasks)), desc=task_set, unit="task", disable=not progress, leave=False):
+        rng = episode_rng(seed, index)
+        _, info = env.reset(seed=env_episode_seed(seed, index), options={"task_index": index})
+        while True:
+            action = random_ui_action(info["ui_tree"], rng) if rng.random() < epsilon else expert.act(info["ui_tree"], env.task)
+            _, _, terminated, truncated, info = env.step(action)
+            steps += 1
+            if terminated or truncated:
+                break
+        families.setdefault(env.task.family, []).append(bool(info["success"]))
+    seconds = time.perf_counter() - begin
+    solved = sum(sum(successes) for successes in families.values())
+    return {"families": families, "episodes": len(env.tasks), "solved": int(solved), "steps": steps,
+            "steps_per_second": steps / seconds, "file": str(task_file(task_set).name)}

@@ -207,6 +207,40 @@ def cmd_evaluate_tracking(args) -> int:
     return 0
 
 
+def cmd_evaluate_android(args) -> int:
+    from datagen.android import evaluate_expert
+    from datagen.metrics import format_table
+    from envsuite.android.env import TASK_SETS
+
+    task_sets = args.task_sets or list(TASK_SETS)
+    unknown = [name for name in task_sets if name not in TASK_SETS]
+    if unknown:
+        raise UsageError(f"unknown task sets {unknown}; known: {', '.join(TASK_SETS)}")
+    if not 0.0 <= args.epsilon < 1.0:
+        raise UsageError(f"--epsilon must be in [0, 1), got {args.epsilon}")
+    for name in task_sets:
+        result = evaluate_expert(name, epsilon=args.epsilon, seed=args.seed, progress=not args.quiet)
+        rows = [{"family": family, "episodes": len(successes), "solved": int(sum(successes)),
+                 "success": sum(successes) / len(successes)} for family, successes in sorted(result["families"].items())]
+        rows.append({"family": "all", "episodes": result["episodes"], "solved": result["solved"],
+                     "success": result["solved"] / result["episodes"]})
+        print(f"{name}: the scripted expert on every task of {result['file']}, epsilon {args.epsilon}, "
+              f"seed {args.seed}: {result['steps']} steps, {result['steps_per_second']:.0f} env steps/s")
+        print(format_table(rows, [("family", "family", "s"), ("episodes", "episodes", "d"), ("solved", "solved", "d"),
+                                  ("success", "success", ".3f")]))
+    return 0
+
+
+def cmd_export_aitw(args) -> int:
+    from envsuite.android.export import export_aitw
+    from envsuite.data import load_dataset
+
+    with load_dataset(_resolve(args.id, args.out)) as dataset:
+        folder = export_aitw(dataset, args.to, episodes=args.episodes, progress=not args.quiet)
+    print(folder)
+    return 0
+
+
 def _decoded(value):
     """Attributes that hold JSON (spaces, recipe, policies) shown as structure, not as a quoted string."""
     if isinstance(value, str) and value[:1] in "[{":
@@ -288,6 +322,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate_tracking)
+
+    p = sub.add_parser("evaluate-android", help="success rate of the Android scripted expert per task family")
+    p.add_argument("task_sets", nargs="*", metavar="TASK_SET", help="general, webshop (default: both)")
+    p.add_argument("--epsilon", type=float, default=0.0, help="chance of a random UI action instead of the expert's")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_evaluate_android)
+
+    p = sub.add_parser("export-aitw", help="an Android dataset as AitW-style per-step JSONL + PNG screens")
+    p.add_argument("id", metavar="ID|PATH")
+    p.add_argument("--to", required=True, metavar="DIR", help="folder to create (steps.jsonl, images/)")
+    p.add_argument("--episodes", type=int, nargs="+", default=None, metavar="I", help="episode indices (default: all)")
+    p.add_argument("--out", default=None, help="dataset root to look ids up in")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_export_aitw)
     return parser
 
 

@@ -56,16 +56,23 @@ def _fill_under_text(kind: str, palette: dict) -> tuple[int, int, int]:
 def _text_tile(text: str, size: int, colour: tuple, fill: tuple):
     """The glyphs of `text` drawn in `colour` over `fill`: (RGB array, mask of the touched pixels,
     left and top offsets from the left-middle anchor)."""
-    from PIL import Image, ImageDraw
+    from PIL import Image
 
-    font = _font(size)
-    left, top, right, bottom = font.getbbox(text, anchor="lm")
-    coverage = Image.new("L", (max(1, right - left), max(1, bottom - top)), 0)
-    ImageDraw.Draw(coverage).text((-left, -top), text, fill=255, font=font, anchor="lm")
-    alpha = np.asarray(coverage, dtype=np.uint16)[..., None]
-    # the glyphs blended over the fill as Pillow blends a colour through a mask (rounded to nearest)
-    tile = (np.asarray(fill, np.uint16) * (255 - alpha) + np.asarray(colour, np.uint16) * alpha + 127) // 255
-    return tile.astype(np.uint8), alpha[..., 0] > 0, left, top
+    # getmask2 lays the text out and renders its coverage once (ImageDraw.text would do both after a
+    # getbbox: twice the work); Image()._new wraps the returned core as Pillow itself does
+    core, (left, top) = _font(size).getmask2(text, anchor="lm")
+    coverage = Image.Image()._new(core)
+    alpha = np.asarray(coverage)
+    return _blend_table(colour, fill)[alpha], alpha > 0, left, top
+
+
+@lru_cache(maxsize=64)
+def _blend_table(colour: tuple, fill: tuple) -> np.ndarray:
+    """(256, 3) uint8: `colour` over `fill` at each coverage 0..255, as Pillow blends a colour
+    through a mask (rounded to nearest)."""
+    alpha = np.arange(256, dtype=np.uint32)[:, None]
+    table = (np.asarray(fill, np.uint32) * (255 - alpha) + np.asarray(colour, np.uint32) * alpha + 127) // 255
+    return table.astype(np.uint8)
 
 
 @lru_cache(maxsize=512)

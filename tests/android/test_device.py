@@ -171,3 +171,20 @@ def test_the_webshop_flow_go_to_a_site_search_and_select_the_first_entry(phone):
     phone.tap(*centre(entries[0]))
     assert phone.current.screen == "costco_product" and phone.current.params == {"item": "razer blade - best seller"}
     assert [f.screen for f in phone.stack] == ["home", "main", "costco_home", "costco_results", "costco_product"]
+
+
+def test_cached_text_tiles_are_what_pillow_draws():
+    """The renderer pastes each text from a cache: the tile must equal ImageDraw.text on that fill."""
+    from PIL import Image, ImageDraw
+
+    from envsuite.android import rendering
+
+    for text, fill in (("Search or type URL", (250, 250, 250)), ("Network & internet", (220, 230, 250)),
+                       ("Wi-Fi: On", (24, 24, 24))):
+        size = rendering._font_size(1200)
+        tile, mask, left, top = rendering._text_tile(text, size, (20, 20, 20), fill)
+        image = Image.new("RGB", (tile.shape[1], tile.shape[0]), fill)
+        ImageDraw.Draw(image).text((-left, -top), text, fill=(20, 20, 20), font=rendering._font(size), anchor="lm")
+        drawn = np.asarray(image).astype(int)
+        assert np.abs(drawn - tile).max() <= 1
+        assert (drawn[~mask] == fill).all() and mask.any()
