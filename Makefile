@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine (README):
-#   make demo   creates .venv, installs envsuite, generates small Hopper, MoCap and StarCraft datasets, prints their metrics
+#   make demo   creates .venv, installs envsuite, generates small Hopper, MoCap, StarCraft and Android datasets, prints their metrics
 #   make test   creates .venv, installs envsuite with test tools, runs the test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -9,6 +9,7 @@ DEMO_DIR ?= out/demo
 DEMO_IDS := locomotion/hopper-random-v0 locomotion/hopper-medium-v0 locomotion/hopper-expert-v0
 DEMO_MOCAP := mocap/02_01-expert-v0
 DEMO_STARCRAFT := starcraft/3m-focus-fire-v0 starcraft/3m-random-v0
+DEMO_ANDROID := android/general-expert-v0
 
 .PHONY: install demo test bench clean
 
@@ -27,6 +28,8 @@ demo: install
 	$(DATAGEN) metrics $(DEMO_MOCAP) --out $(DEMO_DIR)
 	$(DATAGEN) generate $(DEMO_STARCRAFT) --size small --workers 2 --out $(DEMO_DIR)
 	$(DATAGEN) metrics $(DEMO_STARCRAFT) --out $(DEMO_DIR)
+	$(DATAGEN) generate $(DEMO_ANDROID) --size small --workers 2 --out $(DEMO_DIR)
+	$(DATAGEN) metrics $(DEMO_ANDROID) --out $(DEMO_DIR)
 
 # pytest exits 5 when it collects no test: that is a failure here, never a pass.
 test: install
@@ -39,6 +42,7 @@ bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/mocap.py
 	$(PY) benchmarks/starcraft.py
+	$(PY) benchmarks/android.py
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) build dist
