@@ -9,7 +9,7 @@ microseconds each and turning a Pillow image into an array about a millisecond, 
 of 2 ms per env step. So every piece that repeats is drawn once with Pillow, kept as an array and
 copied into the screen array afterwards: the status and navigation bars per (size, palette), the
 keyboard per (size, palette), each element shape per (type, pixel size, palette, switch state),
-each text's glyphs per (text, font size, colours). Shapes are opaque tiles (their corners in the
+each text's glyph coverage per (text, font size), coloured through a blend table per (colour, fill). Shapes are opaque tiles (their corners in the
 background colour the screen has there) and text tiles keep only the pixels the glyphs touch,
 blended against the fill they sit on, so a screen is what drawing it directly gives (to within
 one level of rounding where glyph edges are anti-aliased).
@@ -52,18 +52,26 @@ def _fill_under_text(kind: str, palette: dict) -> tuple[int, int, int]:
         else palette["background"]
 
 
-@lru_cache(maxsize=4096)
-def _text_tile(text: str, size: int, colour: tuple, fill: tuple):
-    """The glyphs of `text` drawn in `colour` over `fill`: (RGB array, mask of the touched pixels,
-    left and top offsets from the left-middle anchor)."""
+@lru_cache(maxsize=8192)  # about 6 kB each at 1200 pixels high: 50 MB at most
+def _text_coverage(text: str, size: int):
+    """The glyphs of `text` as coverage (uint8, 0..255) and their left and top offsets from the
+    left-middle anchor. Kept without colours, so one entry serves both palettes."""
     from PIL import Image
 
     # getmask2 lays the text out and renders its coverage once (ImageDraw.text would do both after a
     # getbbox: twice the work); Image()._new wraps the returned core as Pillow itself does
     core, (left, top) = _font(size).getmask2(text, anchor="lm")
-    coverage = Image.Image()._new(core)
-    alpha = np.asarray(coverage)
-    return _blend_table(colour, fill)[alpha], alpha > 0, left, top
+    coverage = np.asarray(Image.Image()._new(core))
+    coverage.flags.writeable = False
+    return coverage, left, top
+
+
+@lru_cache(maxsize=2048)  # the texts of the recent screens, coloured (about 25 kB each: 50 MB at most)
+def _text_tile(text: str, size: int, colour: tuple, fill: tuple):
+    """The glyphs of `text` drawn in `colour` over `fill`: (RGB array, mask of the touched pixels,
+    left and top offsets from the left-middle anchor)."""
+    coverage, left, top = _text_coverage(text, size)
+    return _blend_table(colour, fill)[coverage], coverage > 0, left, top
 
 
 @lru_cache(maxsize=64)
@@ -155,20 +163,36 @@ def _put(screen: np.ndarray, tile: np.ndarray, left: int, top: int, mask: np.nda
 
 def render_device(device, width: int, height: int) -> np.ndarray:
     """The device's screen now as (height, width, 3) uint8 RGB."""
+    elements = device.elements()
     dark = bool(device.settings.get("dark_mode"))
-    palette = DARK if dark else LIGHT
-    screen = _frame(width, height, dark).copy()
-    size = _font_size(height)
-    for element in device.elements():
-        left, top, right, bottom = _pixels(element.box, width, height)
-        on = element.type == "TOGGLE" and element.text.endswith("On")
-        shape = _shape(element.type, (max(1, right - left), max(1, bottom - top)), dark, on, height)
-        if shape is not None:
-            _put(screen, shape, left, top)
-        if element.text:
-            tile, mask, dx, dy = _text_tile(element.text, size, palette["text"], _fill_under_text(element.type, palette))
-            _put(screen, tile, round(left + width * 0.02 + dx), round((top + bottom) / 2 + dy), mask)
-    if device.keyboard_shown:
-        keyboard, top_px = _keyboard(width, height, dark)
-        _put(screen, keyboard, 0, top_px)
+    # everything but the status bar's clock (element 0) is looked up whole: launchers, menus and
+    # empty forms recur across episodes while the clock differs per episode
+    layout = tuple((e.type, e.text, e.box) for e in elements[1:])
+    screen = _screen_without_clock(width, height, dark, device.keyboard_shown, layout).copy()
+    _draw_element(screen, elements[0], width, height, dark)
     return screen
+
+
+@lru_cache(maxsize=32)  # 32 screens of 540 x 1200: 62 MB at most
+def _screen_without_clock(width: int, height: int, dark: bool, keyboard: bool, layout: tuple) -> np.ndarray:
+    screen = _frame(width, height, dark).copy()
+    for kind, text, box in layout:
+        _draw_element(screen, dev.Element(kind, text, box, False), width, height, dark)
+    if keyboard:
+        tile, top_px = _keyboard(width, height, dark)
+        _put(screen, tile, 0, top_px)
+    screen.flags.writeable = False
+    return screen
+
+
+def _draw_element(screen: np.ndarray, element, width: int, height: int, dark: bool) -> None:
+    palette = DARK if dark else LIGHT
+    left, top, right, bottom = _pixels(element.box, width, height)
+    on = element.type == "TOGGLE" and element.text.endswith("On")
+    shape = _shape(element.type, (max(1, right - left), max(1, bottom - top)), dark, on, height)
+    if shape is not None:
+        _put(screen, shape, left, top)
+    if element.text:
+        tile, mask, dx, dy = _text_tile(element.text, _font_size(height), palette["text"],
+                                        _fill_under_text(element.type, palette))
+        _put(screen, tile, round(left + width * 0.02 + dx), round((top + bottom) / 2 + dy), mask)
