@@ -188,3 +188,14 @@ def test_cached_text_tiles_are_what_pillow_draws():
         drawn = np.asarray(image).astype(int)
         assert np.abs(drawn - tile).max() <= 1
         assert (drawn[~mask] == fill).all() and mask.any()
+
+
+def test_cached_screens_are_copies_and_follow_the_state(phone):
+    first = phone.render(108, 240)
+    first[:] = 0  # the caller owns what it gets: the cache keeps its own copy
+    again = phone.render(108, 240)
+    assert again.any() and not np.shares_memory(first, again)
+    phone.clock = "23:59"
+    assert (phone.render(108, 240) != again).any()  # the clock is drawn on every render
+    phone.tap(*centre(find(phone, "Settings")))
+    assert (phone.render(108, 240) != again).any()
