@@ -64,6 +64,8 @@ def cmd_generate(args) -> int:
 
     if args.workers < 1:
         raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    if args.address is not None and args.backend != "ray":
+        raise UsageError("--address needs --backend ray")
     if args.size not in ("small", "full") and not (args.size.isdigit() and int(args.size) > 0):
         raise UsageError(f"--size must be small, full or a positive step count, got {args.size!r}")
     from envsuite import paths
@@ -72,7 +74,8 @@ def cmd_generate(args) -> int:
     for recipe in recipes:
         existed = paths.dataset_path(recipe.dataset_id, args.out).exists() and not args.overwrite
         path = generate(recipe, args.size, out=args.out, workers=args.workers, seed=args.seed,
-                        overwrite=args.overwrite, progress=not args.quiet)
+                        overwrite=args.overwrite, progress=not args.quiet, backend=args.backend,
+                        address=args.address)
         print(f"{path}  (already generated; --overwrite makes it again)" if existed else path)
     return 0
 
@@ -280,6 +283,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=None, help="override the recipe's seed")
     p.add_argument("--overwrite", action="store_true", help="regenerate even if the dataset exists")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--backend", choices=("local", "ray"), default="local",
+                   help="local worker processes, or shards as Ray tasks (pip install 'envsuite[ray]')")
+    p.add_argument("--address", default=None, help="with --backend ray: a running Ray cluster (default: a local Ray)")
     p.set_defaults(func=cmd_generate)
 
     for name, func, help_text in (("info", cmd_info, "attributes and stored metrics of a dataset"),):
@@ -341,6 +347,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    from datagen.generate import GenerationBusyError, GenerationError
+    from datagen.runner import WorkerDiedError
     from envsuite.data import DatasetError
 
     parser = build_parser()
@@ -351,7 +359,8 @@ def main(argv=None) -> int:
         print(f"envsuite-datagen: error: {error}" if not str(error).startswith("envsuite-datagen") else str(error),
               file=sys.stderr)
         return 2
-    except (DatasetError, FileNotFoundError, FileExistsError) as error:
+    except (DatasetError, FileNotFoundError, FileExistsError, GenerationBusyError, GenerationError,
+            WorkerDiedError) as error:
         print(f"envsuite-datagen: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

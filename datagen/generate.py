@@ -7,6 +7,10 @@ the observation after the last kept step (so next_observations stay exact).
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -43,13 +47,18 @@ def _cast_observation(value, dtype):
 
 
 def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = None, workers: int = 1,
-             seed: int | None = None, overwrite: bool = False, progress: bool = True) -> Path:
-    """Generate the dataset of `recipe` at `size` ("small"/"full" or a step count); returns its path."""
+             seed: int | None = None, overwrite: bool = False, progress: bool = True, backend: str = "local",
+             address: str | None = None) -> Path:
+    """Generate the dataset of `recipe` at `size` ("small"/"full" or a step count); returns its path.
+
+    backend: "local" (worker processes on this machine) or "ray" (shards as Ray tasks; `address` of
+    a running cluster, default a local Ray). The dataset is the same for either.
+    One generate per dataset file at a time: a second one exits with GenerationBusyError. A write
+    that fails (full disk, unwritable folder) raises GenerationError and leaves no partial file.
+    """
     import dataclasses
 
     import envsuite  # noqa: F401
-    from envsuite.data import DatasetWriter
-    from datagen.metrics import summary_metrics
 
     if seed is not None:
         recipe = dataclasses.replace(recipe, seed=int(seed))
@@ -57,13 +66,35 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
     if budget <= 0:
         raise ValueError(f"size must be 'small', 'full' or a positive step count, got {size!r}")
     recipe = dataclasses.replace(recipe, budget_steps=budget)
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
     final_path = paths.dataset_path(recipe.dataset_id, out)
     if final_path.exists() and not overwrite:
         _check_existing(final_path, budget, recipe.seed)
         return final_path
 
+    try:
+        with generation_lock(final_path, recipe.dataset_id):
+            return _generate_locked(recipe, size, budget, final_path, workers, overwrite, progress, backend, address)
+    except OSError as error:
+        if error.errno not in WRITE_FAILURES:
+            raise
+        raise _write_failure(error, final_path) from error
+
+
+# errors of writing a file that the user fixes outside envsuite (space, permissions, the path)
+WRITE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EFBIG}
+
+
+def _generate_locked(recipe, size, budget, final_path, workers, overwrite, progress, backend, address) -> Path:
+    from envsuite.data import DatasetWriter
+    from datagen.metrics import summary_metrics
+
+    if final_path.exists() and not overwrite:  # another run finished it while this one waited to start
+        _check_existing(final_path, budget, recipe.seed)
+        return final_path
     # The runner starts its worker processes now, so they import while this process sets up.
-    runner = LocalRunner(recipe, final_path, workers=workers)
+    runner = make_runner(recipe, final_path, workers, backend, address)
     try:
         observation_space, action_space, env_spec = recipe.spaces()
         plan = recipe.episode_plan(action_space)
@@ -118,6 +149,92 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
         runner.close()
     runner.remove_shards()
     return path
+
+
+BACKENDS = ("local", "ray")
+
+
+def make_runner(recipe: Recipe, final_path: Path, workers: int, backend: str, address: str | None):
+    if backend == "ray":
+        from datagen.ray_runner import RayRunner
+
+        return RayRunner(recipe, final_path, workers=workers, address=address)
+    return LocalRunner(recipe, final_path, workers=workers)
+
+
+class GenerationBusyError(RuntimeError):
+    """Another generate is writing the same dataset file."""
+
+
+class GenerationError(RuntimeError):
+    """Writing the dataset failed (full disk, unwritable folder); nothing half-written was left."""
+
+
+@contextlib.contextmanager
+def generation_lock(final_path: Path, dataset_id: str):
+    """Hold an exclusive lock on `<folder>/.<name>.lock` while generating; removed at the end.
+
+    flock is released by the kernel when its holder dies (even by SIGKILL), so a crashed run never
+    blocks the rerun. A lock file is re-checked after locking: if a finishing run removed it in
+    between, the lock is taken again on the new file (two runs never both hold one)."""
+    import fcntl
+
+    lock_path = final_path.parent / f".{final_path.stem}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        handle = open(lock_path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise GenerationBusyError(
+                f"another envsuite-datagen generate (pid {holder}) is writing {dataset_id} to {final_path}; wait "
+                "for it to finish (or stop it) and rerun") from None
+        try:
+            same_file = os.stat(lock_path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            same_file = False
+        if same_file:
+            break
+        handle.close()  # removed or replaced by a run that just finished: lock the current file
+    try:
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock_path.unlink()  # still held: nobody else can be between its open and its lock on it
+        handle.close()
+
+
+def _write_failure(error: OSError, final_path: Path) -> Exception:
+    """One clear error for a failed write, after removing what is half-written (a stray partial
+    dataset file, temporary shard files); finished shards are kept for the rerun."""
+    from datagen.runner import shard_dir_for
+
+    partial = final_path.with_name(final_path.name + ".partial")
+    with contextlib.suppress(OSError):
+        partial.unlink()
+    shard_dir = shard_dir_for(final_path)
+    kept = 0
+    with contextlib.suppress(OSError):
+        for stray in shard_dir.glob("*.tmp"):
+            stray.unlink()
+        kept = len(list(shard_dir.glob("shard_*.npz")))
+        if kept == 0:
+            shutil.rmtree(shard_dir, ignore_errors=True)
+    where = error.filename or final_path.parent
+    reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+              errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+              errno.EPERM: "permission denied", errno.ENOTDIR: "a part of the path is a file, not a folder",
+              errno.EFBIG: "the file is too large for the file system"}.get(error.errno, error.strerror or str(error))
+    kept_note = f"; {kept} finished shards are kept in {shard_dir} for the rerun" if kept else ""
+    return GenerationError(f"cannot write {final_path} ({reason}: {where}); nothing half-written was left{kept_note}. "
+                           "Free space or choose another folder with --out, then rerun")
 
 
 def _check_existing(path: Path, budget: int, seed: int) -> None:

@@ -192,11 +192,44 @@ def _compute_shard_file(args) -> str:
     return path
 
 
-# --- the local runner ------------------------------------------------------------------------
+def _worker_init() -> None:
+    """In each worker process: die with the driver. A SIGKILLed driver cannot stop its workers, and an
+    orphan would go on computing shards nobody reads (and hold CPU from the rerun)."""
+    import signal
+    import sys
+    import threading
+    import time
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            PR_SET_PDEATHSIG = 1
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):
+            pass
+    parent = os.getppid()
+
+    def watch():  # the portable fallback: the parent is gone when this process is re-parented
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="envsuite-parent-watch").start()
 
 
-class LocalRunner:
-    """Produces shards in order with `workers` processes (1: in this process); yields their episodes."""
+class WorkerDiedError(RuntimeError):
+    """A worker process ended without finishing its shard (killed, or out of memory)."""
+
+
+# --- runners: shards in order, from a process pool (local) or from Ray (ray_runner.py) ---------------
+
+
+class ShardRunner:
+    """Produces shards in order and yields their episodes; subclasses say how a missing shard is
+    computed (`_start_shard`) and how one in flight becomes a file (`_finish_shard`)."""
+
+    lookahead_per_worker = 2
 
     def __init__(self, recipe: Recipe, final_path: Path, workers: int = 1):
         if workers < 1:
@@ -204,9 +237,6 @@ class LocalRunner:
         self.recipe, self.workers = recipe, workers
         self.shard_dir = shard_dir_for(final_path)
         self._prepare_shard_dir()
-        self._pool = None
-        if workers > 1:
-            self._get_pool()  # spawn now: the workers' imports overlap the caller's own set-up
 
     def _prepare_shard_dir(self):
         """Shards of an earlier run are reused only if they were made from the same recipe content."""
@@ -220,7 +250,9 @@ class LocalRunner:
             if not same:
                 shutil.rmtree(self.shard_dir)
         self.shard_dir.mkdir(parents=True, exist_ok=True)
-        marker.write_text(json.dumps({"content_key": key, "recipe": self.recipe.plan_json()}, sort_keys=True))
+        temporary = marker.with_name(marker.name + ".tmp")
+        temporary.write_text(json.dumps({"content_key": key, "recipe": self.recipe.plan_json()}, sort_keys=True))
+        os.replace(temporary, marker)  # a kill while writing the marker leaves the old one, never half of one
         for stray in self.shard_dir.glob("*.tmp"):
             stray.unlink()
 
@@ -233,7 +265,7 @@ class LocalRunner:
     def episodes(self):
         """Every (policy index, trajectory) in episode order, computing missing shards ahead.
 
-        With several workers, up to 2 shards per worker are in flight while this process hands
+        Up to `lookahead_per_worker` shards per worker are in flight while this process hands
         finished shards to the writer in order, so workers never wait for the writer (or for the
         slowest shard of a wave). Shards already on disk (an interrupted run) are not recomputed.
         """
@@ -241,33 +273,29 @@ class LocalRunner:
         pending: collections.deque = collections.deque()
         next_shard = 0
         finished = False
-        lookahead = 1 if self.workers == 1 else 2 * self.workers  # in this process: compute only what is consumed
+        lookahead = 1 if self.workers == 1 else self.lookahead_per_worker * self.workers
         try:
             while True:
                 while len(pending) < lookahead and (plan_limit is None or next_shard < plan_limit):
-                    pending.append((next_shard, self._start_shard(next_shard)))
+                    path = self.shard_path(next_shard)
+                    pending.append((next_shard, None if path.exists() else self._start_shard(next_shard, path)))
                     next_shard += 1
                 if not pending:
                     break
-                shard, result = pending.popleft()
-                if result is not None:
-                    result.get()  # re-raises a worker's exception here
+                shard, handle = pending.popleft()
+                if handle is not None:
+                    self._finish_shard(shard, handle)
                 yield from load_shard(self.shard_path(shard))
             finished = True
         finally:
             # Stopped early (size budget reached, or an error): shards still in flight are not needed.
             self.close(terminate=not finished and bool(pending))
 
-    def _start_shard(self, shard: int):
-        """None if the shard is on disk (or was just computed in this process), else its AsyncResult."""
-        path = self.shard_path(shard)
-        if path.exists():
-            return None
-        task = (self.recipe, shard, str(path))
-        if self.workers == 1:
-            _compute_shard_file(task)
-            return None
-        return self._get_pool().apply_async(_compute_shard_file, (task,))
+    def _start_shard(self, shard: int, path: Path):
+        raise NotImplementedError
+
+    def _finish_shard(self, shard: int, handle) -> None:
+        raise NotImplementedError
 
     def _plan_shard_limit(self):
         if self.recipe.family_rollout() is not None:
@@ -277,21 +305,58 @@ class LocalRunner:
             return None
         return -(-plan.num_episodes // self.recipe.episodes_per_shard)
 
-    def _get_pool(self):
-        if self._pool is None:
-            self._pool = multiprocessing.get_context("spawn").Pool(self.workers)
-        return self._pool
-
     def close(self, terminate: bool = False):
-        """Stop the worker pool; `terminate` kills shards in flight (their files are atomic: at most a
+        """Release the workers; `terminate` stops shards in flight (their files are atomic: at most a
         stray .tmp remains, which the next run's shard-directory preparation removes)."""
-        if self._pool is not None:
-            if terminate:
-                self._pool.terminate()
-            else:
-                self._pool.close()
-            self._pool.join()
-            self._pool = None
 
     def remove_shards(self):
         shutil.rmtree(self.shard_dir, ignore_errors=True)
+
+
+class LocalRunner(ShardRunner):
+    """Shards computed by `workers` processes on this machine (1: in this process), each writing its
+    shard file itself."""
+
+    def __init__(self, recipe: Recipe, final_path: Path, workers: int = 1):
+        super().__init__(recipe, final_path, workers)
+        self._pool = None
+        if workers > 1:
+            self._get_pool()  # spawn now: the workers' imports overlap the caller's own set-up
+
+    def _start_shard(self, shard: int, path: Path):
+        task = (self.recipe, shard, str(path))
+        if self.workers == 1:
+            _compute_shard_file(task)
+            return None
+        return self._get_pool().submit(_compute_shard_file, task)
+
+    def _finish_shard(self, shard: int, future) -> None:
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            future.result()  # re-raises a worker's exception here
+        except BrokenProcessPool:
+            raise WorkerDiedError(
+                f"a worker process died while computing shard {shard} (killed, or out of memory); the "
+                f"{self.completed_shards()} finished shards are kept in {self.shard_dir}: rerun the same "
+                "command to resume") from None
+
+    def _get_pool(self):
+        if self._pool is None:
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_worker_init)
+        return self._pool
+
+    def close(self, terminate: bool = False):
+        if self._pool is None:
+            return
+        pool, self._pool = self._pool, None
+        # ProcessPoolExecutor cannot cancel a running call; its worker processes are ended instead
+        processes = list(getattr(pool, "_processes", {}).values()) if terminate else []
+        pool.shutdown(wait=not terminate, cancel_futures=True)
+        for process in processes:
+            process.kill()
+        for process in processes:
+            process.join()
