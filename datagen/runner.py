@@ -192,7 +192,7 @@ def _compute_shard_file(args) -> str:
     return path
 
 
-def _worker_init() -> None:
+def _worker_init(driver_pid: int) -> None:
     """In each worker process: die with the driver. A SIGKILLed driver cannot stop its workers, and an
     orphan would go on computing shards nobody reads (and hold CPU from the rerun)."""
     import signal
@@ -208,10 +208,13 @@ def _worker_init() -> None:
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
             pass
-    parent = os.getppid()
+    # the driver may have died while this process was still starting (before the death signal was
+    # asked for): then this process already has another parent
+    if os.getppid() != driver_pid:
+        os._exit(1)
 
-    def watch():  # the portable fallback: the parent is gone when this process is re-parented
-        while os.getppid() == parent:
+    def watch():  # the portable fallback: the driver is gone when this process is re-parented
+        while os.getppid() == driver_pid:
             time.sleep(0.5)
         os._exit(1)
 
@@ -346,7 +349,7 @@ class LocalRunner(ShardRunner):
             from concurrent.futures import ProcessPoolExecutor
 
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_worker_init)
+                                             initializer=_worker_init, initargs=(os.getpid(),))
         return self._pool
 
     def close(self, terminate: bool = False):
