@@ -19,6 +19,10 @@ Definition (DESIGN.md section 3, "content_sha256 covers every array in a canonic
 Hashing each array's data separately is what lets the writer stream: appending a block of rows is
 one `update` of that array's running SHA-256, which gives the same digest as hashing the whole
 array at once. Attributes (including `created_utc`) are not part of the hash.
+
+A second digest covers the metadata: `attrs["attrs_sha256"]` (`attributes_sha256`), the SHA-256 of
+every root attribute and every `metrics/` attribute (except itself), so that a bit flipped in an
+attribute (an id, a space, a metric) is found at open, as HDF5's chunk checksums find it in data.
 """
 
 from __future__ import annotations
@@ -95,3 +99,27 @@ def hashed_array_paths(file: h5py.File) -> list[str]:
 
     file.visititems(collect)
     return sorted(paths)
+
+
+ATTRS_DIGEST_KEY = "attrs_sha256"
+
+
+def attributes_sha256(root_attrs, metric_attrs) -> str:
+    """SHA-256 of the attributes as stored: for each of the root's (but ATTRS_DIGEST_KEY) and then the
+    metrics group's, in sorted order, UTF-8(scope + "\\0" + name + "\\0" + type + "\\0" + value + "\\0"),
+    where value is the repr of the attribute read back as a Python value (arrays as lists)."""
+    combined = hashlib.sha256()
+    for scope, attrs in (("root", root_attrs), ("metrics", metric_attrs)):
+        for name in sorted(attrs):
+            if scope == "root" and name == ATTRS_DIGEST_KEY:
+                continue
+            value = attrs[name]
+            if isinstance(value, bytes):
+                value = value.decode("utf-8", errors="backslashreplace")
+            kind = type(value).__name__
+            if isinstance(value, np.ndarray):
+                value = value.tolist()
+            elif isinstance(value, np.generic):
+                value = value.item()
+            combined.update(f"{scope}\0{name}\0{kind}\0{value!r}\0".encode("utf-8", errors="backslashreplace"))
+    return combined.hexdigest()

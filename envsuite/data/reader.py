@@ -36,6 +36,7 @@ import h5py
 import numpy as np
 from gymnasium import spaces
 
+from envsuite.data.content_hash import ATTRS_DIGEST_KEY, attributes_sha256
 from envsuite.data.format import (
     EPISODE_INDEX_DTYPE,
     EPISODE_RETURN_DTYPE,
@@ -225,6 +226,12 @@ def _read_header(file: h5py.File, path: Path) -> DatasetHeader:
     if np.any(episode_policies < 0) or (policies and np.any(episode_policies >= len(policies))):
         raise fault(f"episode table: policy indices range over [{episode_policies.min()}, {episode_policies.max()}] "
                     f"but the dataset names {len(policies)} policies")
+    recorded = file.attrs.get(ATTRS_DIGEST_KEY)
+    if recorded is not None:  # (files written before envsuite recorded it have none)
+        metric_attrs = file[METRICS_GROUP].attrs if METRICS_GROUP in file else {}
+        if python_value(recorded) != attributes_sha256(file.attrs, metric_attrs):
+            raise fault("its attributes (ids, spaces, recipe, metrics) changed after it was written "
+                        f"({ATTRS_DIGEST_KEY} mismatch): the file was modified or damaged")
     return DatasetHeader(attrs=attrs, observation_space=observation_space, action_space=action_space,
                          policies=policies, total_steps=total_steps, total_episodes=total_episodes,
                          episode_starts=starts, episode_lengths=lengths)
@@ -318,6 +325,14 @@ class Dataset:
             if in_memory:
                 for name in self._step_paths + _dataset_paths(self._file, FINAL_OBSERVATION):
                     self._memory[name] = self._read_all(name)
+        except DatasetError:
+            self._file.close()
+            raise
+        except (OSError, KeyError, ValueError, TypeError, RuntimeError, IndexError) as error:
+            # a damaged part past the header (the episode table, a group): h5py's own error, named
+            self._file.close()
+            raise DatasetCorruptError(f"{self.path}: cannot read the file ({type(error).__name__}: {error}); the "
+                                      "file is damaged: regenerate it") from error
         except BaseException:
             self._file.close()
             raise
@@ -602,8 +617,9 @@ class Dataset:
         try:
             return self._leaf(name)[begin:end]
         except OSError as error:
-            raise DatasetCorruptError(f"{self.path}: cannot read rows {begin}:{end} of '{name}' ({error}); "
-                                      "the file is damaged: regenerate it") from error
+            raise DatasetCorruptError(f"{self.path}: cannot read rows {begin}:{end} of '{name}' ({error}: its "
+                                      "checksum or compression no longer matches); the file is damaged: regenerate it"
+                                      ) from error
 
     def _read_all(self, name: str) -> np.ndarray:
         return self._read_rows(name, 0, int(self._file[name].shape[0]))

@@ -46,6 +46,12 @@ def verify_dataset(path: str | os.PathLike) -> dict[str, Any]:
         header = read_header(file, path)
         computed = _content_hash(file, path, header)
         _check_episodes(file, path, header)
+    except DatasetCorruptError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, RuntimeError, IndexError) as error:
+        # damage past the header that h5py reports in its own words (a broken b-tree, a bad chunk)
+        raise DatasetCorruptError(f"{path}: cannot read the file ({type(error).__name__}: {error}); the file is "
+                                  "damaged: regenerate it") from error
     finally:
         file.close()
     return {

@@ -9,6 +9,7 @@ import h5py
 import numpy as np
 import pytest
 
+from envsuite.data.content_hash import attributes_sha256
 from envsuite.data import Dataset, DatasetCorruptError, DatasetNotFoundError, load_dataset, verify_dataset
 from envsuite.paths import dataset_path
 
@@ -37,6 +38,7 @@ def rehash(path, factory):
     digest = factory.oracle_content_hash(path)
     with h5py.File(path, "r+") as file:
         file.attrs["content_sha256"] = digest
+        file.attrs["attrs_sha256"] = attributes_sha256(file.attrs, file["metrics"].attrs)
 
 
 # ----------------------------------------------------------------------------- missing datasets
@@ -116,19 +118,24 @@ def test_hdf5_file_that_is_not_a_dataset(tmp_path):
     assert_corrupt(path, "not an envsuite dataset")
 
 
-def test_bit_flip_in_the_data_is_a_content_hash_mismatch(tmp_path, factory):
-    path, _ = factory.write_box(tmp_path / "box.h5", LENGTHS, compression=None)
+@pytest.mark.parametrize("compression", [None, "gzip"])
+def test_a_bit_flip_in_the_data_is_found_by_the_loader_and_by_verify(tmp_path, factory, compression):
+    path, _ = factory.write_box(tmp_path / "box.h5", LENGTHS, compression=compression)
     with h5py.File(path, "r") as file:
-        offset = file["observations"].id.get_chunk_info(0).byte_offset
+        name = "observations" if compression is None else "terminals"  # gzip applies to byte-sized arrays
+        info = file[name].id.get_chunk_info(0)
     with open(path, "r+b") as handle:
-        handle.seek(offset + 9)
+        handle.seek(info.byte_offset + min(9, info.size - 1))
         byte = handle.read(1)
-        handle.seek(offset + 9)
+        handle.seek(info.byte_offset + min(9, info.size - 1))
         handle.write(bytes([byte[0] ^ 0x10]))
-    with Dataset(path) as dataset:  # the header is intact, so opening works ...
+    with Dataset(path) as dataset:  # the header is intact, so a lazy open works ...
         assert dataset.total_steps == sum(LENGTHS)
-    # ... and verify finds the damage and names the array.
-    assert_corrupt(path, "content hash mismatch.*observations", on_open=False)
+        with pytest.raises(DatasetCorruptError, match=rf"box.h5: cannot read rows .* of '{name}'.*damaged"):
+            dataset.episode(0)  # ... until the damaged chunk is read: HDF5's checksum refuses it
+    with pytest.raises(DatasetCorruptError, match=rf"box.h5: cannot read rows .* of '{name}'.*damaged"):
+        Dataset(path, in_memory=True)
+    assert_corrupt(path, rf"cannot read rows .* of '{name}'.*damaged", on_open=False)
 
 
 def test_modified_array_is_a_content_hash_mismatch(tmp_path, factory):
@@ -198,6 +205,34 @@ def test_episode_return_inconsistent_with_rewards(tmp_path, factory):
         file["episodes/return"][2] += 1.0
     rehash(path, factory)
     assert_corrupt(path, "episode 2 has return", on_open=False)
+
+
+@pytest.mark.parametrize("where, name, value", [
+    ("root", "dataset_id", "test/box-medium-v1"),  # one character: a bit flip in an id
+    ("root", "env_id", "envsuite/Hoppe-v0"),
+    ("metrics", "return_mean", 1e9),
+])
+def test_a_changed_attribute_is_found_at_open_and_by_verify(tmp_path, factory, where, name, value):
+    path, _ = factory.write_box(tmp_path / "box.h5", LENGTHS, metrics={"return_mean": 1.5})
+    with h5py.File(path, "r+") as file:
+        attrs = file.attrs if where == "root" else file["metrics"].attrs
+        attrs[name] = value
+    assert_corrupt(path, "box.h5: .*attributes .* changed after it was written")
+
+
+def test_the_attributes_digest_follows_its_definition(tmp_path, factory):
+    """An oracle written from the definition in content_hash.py: sorted root attributes (but the
+    digest itself), then the metrics group's, each as scope, name, type and repr of its value."""
+    path, _ = factory.write_box(tmp_path / "box.h5", LENGTHS, metrics={"return_mean": 1.5, "tq": 0.3})
+    with h5py.File(path, "r") as file:
+        lines = []
+        for scope, attrs in (("root", file.attrs), ("metrics", file["metrics"].attrs)):
+            for key in sorted(k for k in attrs if not (scope == "root" and k == "attrs_sha256")):
+                value = attrs[key]
+                kind = type(value).__name__
+                value = value.tolist() if isinstance(value, np.ndarray) else value.item() if isinstance(value, np.generic) else value
+                lines.append(f"{scope}\0{key}\0{kind}\0{value!r}\0")
+        assert file.attrs["attrs_sha256"] == hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
 def test_intact_file_verifies(tmp_path, factory):
