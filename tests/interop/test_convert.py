@@ -1,0 +1,125 @@
+"""Converters to and from the formats of other RL libraries, with those libraries (or their file
+layouts) as the oracle: Minari's own load_dataset / iterate_episodes reads what to_minari wrote, a
+D4RL-layout file written with plain h5py imports with the same episodes, and the flat converters'
+arrays follow the dataset step by step."""
+
+import dataclasses
+
+import h5py
+import numpy as np
+import pytest
+
+from datagen.generate import generate
+from datagen.recipes import load_recipe
+from envsuite.data import load_dataset
+from envsuite.data.convert import from_d4rl_hdf5, from_minari, to_d4rl, to_jaxrl, to_minari, to_torchrl_ted
+
+
+def small(dataset_id, steps, tmp_path_factory):
+    recipe = dataclasses.replace(load_recipe(dataset_id), episodes_per_shard=4)
+    return generate(recipe, str(steps), out=tmp_path_factory.mktemp("data"), progress=False)
+
+
+@pytest.fixture(scope="module")
+def hopper(tmp_path_factory):
+    return small("locomotion/hopper-random-v0", 600, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def starcraft(tmp_path_factory):
+    return small("starcraft/3m-random-v0", 200, tmp_path_factory)
+
+
+def test_to_d4rl_and_to_jaxrl_follow_the_dataset(hopper):
+    with load_dataset(hopper, in_memory=True) as ds:
+        d4rl = to_d4rl(ds)
+        assert set(d4rl) == {"observations", "actions", "rewards", "terminals", "timeouts"}
+        np.testing.assert_array_equal(d4rl["observations"], ds.observations)
+        np.testing.assert_array_equal(d4rl["timeouts"], ds.timeouts)
+        jaxrl = to_jaxrl(ds)
+        ends = ds.episode_starts + ds.episode_lengths - 1
+        assert (jaxrl["dones_float"][ends] == 1).all() and jaxrl["dones_float"].sum() == ds.total_episodes
+        np.testing.assert_array_equal(jaxrl["masks"], 1.0 - ds.terminals)
+        inner = np.setdiff1d(np.arange(ds.total_steps), ends)
+        np.testing.assert_array_equal(jaxrl["next_observations"][inner], ds.observations[inner + 1])
+        np.testing.assert_array_equal(jaxrl["next_observations"][ends], ds.episode_final_observations)
+
+
+def test_d3rlpy_builds_an_mdp_dataset_from_to_d4rl(hopper):
+    d3rlpy = pytest.importorskip("d3rlpy", reason="d3rlpy (and torch) are not installed here")
+    with load_dataset(hopper, in_memory=True) as ds:
+        dataset = d3rlpy.dataset.MDPDataset(**to_d4rl(ds))
+        assert dataset.size() == ds.total_episodes
+
+
+def test_flat_converters_refuse_nested_data_with_advice(starcraft):
+    with load_dataset(starcraft, in_memory=True) as ds:
+        with pytest.raises(ValueError, match="use ds.transitions"):
+            to_d4rl(ds)
+
+
+def test_the_torchrl_ted_layout(starcraft):
+    with load_dataset(starcraft, in_memory=True) as ds:
+        ted = to_torchrl_ted(ds)
+        n = ds.total_steps
+        assert ted["next"]["reward"].shape == (n, 1) and ted["next"]["done"].shape == (n, 1)
+        assert not ted["done"].any()
+        ends = ds.episode_starts + ds.episode_lengths - 1
+        assert ted["next"]["done"][ends].all() and ted["next"]["done"].sum() == ds.total_episodes
+        np.testing.assert_array_equal(ted["next"]["terminated"][:, 0], ds.terminals)
+        np.testing.assert_array_equal(ted["observation"]["state"], ds.observations["state"])
+        np.testing.assert_array_equal(ted["episode"][ds.episode_starts], np.arange(ds.total_episodes))
+
+
+@pytest.mark.parametrize("which", ["hopper", "starcraft"])
+def test_minari_reads_the_exported_dataset_with_the_same_episodes(which, hopper, starcraft, tmp_path, monkeypatch):
+    minari = pytest.importorskip("minari")
+    monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
+    path = {"hopper": hopper, "starcraft": starcraft}[which]
+    with load_dataset(path, in_memory=True) as ds:
+        to_minari(ds, f"envsuite/{which}-test-v0")
+        exported = minari.load_dataset(f"envsuite/{which}-test-v0")
+        assert exported.total_episodes == ds.total_episodes and exported.total_steps == ds.total_steps
+        seeds = [meta["seed"] for meta in exported.storage.get_episode_metadata(exported.episode_indices)]
+        assert seeds == list(ds.episode_seeds)
+        for episode, theirs in zip(ds.episodes(), exported.iterate_episodes()):
+            np.testing.assert_array_equal(theirs.rewards, episode.rewards)
+            np.testing.assert_array_equal(theirs.terminations, episode.terminals)
+            np.testing.assert_array_equal(theirs.truncations | theirs.terminations, episode.timeouts | episode.terminals)
+            if which == "hopper":
+                np.testing.assert_array_equal(theirs.observations[:-1], episode.observations)
+                np.testing.assert_array_equal(theirs.observations[-1], episode.final_observation)
+                np.testing.assert_array_equal(theirs.actions, episode.actions)
+            else:
+                for key in ("observation", "action_mask", "state"):
+                    np.testing.assert_array_equal(theirs.observations[key][:-1], episode.observations[key])
+                np.testing.assert_array_equal(theirs.actions, episode.actions)
+        back = from_minari(f"envsuite/{which}-test-v0", tmp_path / "back.h5", dataset_id=f"imported/{which}-v0")
+        with load_dataset(back, in_memory=True) as again:
+            assert again.total_episodes == ds.total_episodes
+            np.testing.assert_array_equal(again.rewards, ds.rewards)
+            np.testing.assert_array_equal(again.episode_seeds, ds.episode_seeds)
+            if which == "hopper":
+                np.testing.assert_array_equal(again.observations, ds.observations)
+                np.testing.assert_array_equal(again.episode_final_observations, ds.episode_final_observations)
+
+
+def test_a_d4rl_layout_file_imports_with_its_episodes(hopper, tmp_path):
+    with load_dataset(hopper, in_memory=True) as ds:
+        d4rl = to_d4rl(ds)
+        source = tmp_path / "d4rl.hdf5"
+        with h5py.File(source, "w") as file:  # D4RL's layout, written by plain h5py
+            for key, value in d4rl.items():
+                file[key] = value
+            file["next_observations"] = ds.transitions()["next_observations"]
+        imported = from_d4rl_hdf5(source, tmp_path / "imported.h5", dataset_id="imported/hopper-v0",
+                                  env_id="envsuite/Hopper-v0")
+        with load_dataset(imported, in_memory=True) as again:
+            np.testing.assert_array_equal(again.episode_lengths, ds.episode_lengths)
+            np.testing.assert_array_equal(again.observations, ds.observations)
+            np.testing.assert_array_equal(again.episode_final_observations, ds.episode_final_observations)
+            np.testing.assert_array_equal(again.terminals, ds.terminals)
+    with h5py.File(tmp_path / "bad.hdf5", "w") as file:
+        file["observations"] = np.zeros((3, 2))
+    with pytest.raises(ValueError, match="lacks"):
+        from_d4rl_hdf5(tmp_path / "bad.hdf5", tmp_path / "x.h5", dataset_id="a/b-v0", env_id="x")
