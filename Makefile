@@ -14,6 +14,11 @@ DEMO_ANDROID := android/general-expert-v0
 .PHONY: install demo test bench clean
 
 $(VENV)/.installed: pyproject.toml
+	@# MuJoCo renders offscreen on the CPU through OSMesa (envsuite-datagen render): Debian's libosmesa6
+	@if ! ldconfig -p | grep -q libOSMesa; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends libosmesa6; \
+	  else echo "make: libOSMesa is missing: install libosmesa6 (apt) to render MuJoCo videos" >&2; fi; fi
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[dev]"

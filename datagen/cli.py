@@ -244,6 +244,25 @@ def cmd_export_aitw(args) -> int:
     return 0
 
 
+def cmd_render(args) -> int:
+    from datagen.render import FRAME_RATES, episode_frames, use_cpu_rendering, write_video
+    from envsuite.data import load_dataset
+
+    if not args.out.lower().endswith((".gif", ".mp4")):
+        raise UsageError(f"--out must end in .gif or .mp4, got {args.out!r}")
+    if args.max_frames < 1 or args.size < 32:
+        raise UsageError("--max-frames must be >= 1 and --size >= 32")
+    use_cpu_rendering()  # before anything imports mujoco
+    with load_dataset(_resolve(args.id, args.out_root)) as dataset:
+        if not 0 <= args.episode < dataset.total_episodes:
+            raise UsageError(f"--episode {args.episode} is outside the {dataset.total_episodes} episodes of "
+                             f"{dataset.dataset_id}")
+        frames = episode_frames(dataset, args.episode, max_frames=args.max_frames, size=args.size)
+        path = write_video(frames, args.out, args.fps or FRAME_RATES.get(dataset.family, 10))
+    print(f"{path}  ({len(frames)} frames)")
+    return 0
+
+
 def _decoded(value):
     """Attributes that hold JSON (spaces, recipe, policies) shown as structure, not as a quoted string."""
     if isinstance(value, str) and value[:1] in "[{":
@@ -335,6 +354,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate_android)
+
+    p = sub.add_parser("render", help="an episode of a dataset as a GIF or MP4 (replayed in its env when needed)")
+    p.add_argument("id", metavar="ID|PATH")
+    p.add_argument("--episode", type=int, default=0)
+    p.add_argument("--out", required=True, metavar="FILE", help="file.gif or file.mp4")
+    p.add_argument("--max-frames", type=int, default=300, help="at most this many frames, spread over the episode")
+    p.add_argument("--size", type=int, default=320, help="frame size in pixels for replayed MuJoCo envs")
+    p.add_argument("--fps", type=int, default=None, help="frames per second (default: the family's)")
+    p.add_argument("--out-root", default=None, help="dataset root to look ids up in")
+    p.set_defaults(func=cmd_render)
 
     p = sub.add_parser("export-aitw", help="an Android dataset as AitW-style per-step JSONL + PNG screens")
     p.add_argument("id", metavar="ID|PATH")
