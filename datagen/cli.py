@@ -263,6 +263,22 @@ def cmd_render(args) -> int:
     return 0
 
 
+def cmd_card(args) -> int:
+    from datagen.cards import write_card
+    from datagen.render import use_cpu_rendering
+    from envsuite.data import load_dataset
+
+    use_cpu_rendering()  # the StarCraft / Android pictures may replay an episode
+    path = Path(_resolve(args.id, args.out))
+    reference = load_dataset(_resolve(args.reference, args.out), in_memory=True) if args.reference else None
+    with load_dataset(path) as probe:
+        in_memory = probe.family != "android"  # Android screens stay on disk
+    with load_dataset(path, in_memory=in_memory) as dataset:
+        folder = Path(args.to) if args.to else path.with_name(f"{path.stem}-card")
+        print(write_card(dataset, folder, reference=reference) / "README.md")
+    return 0
+
+
 def _decoded(value):
     """Attributes that hold JSON (spaces, recipe, policies) shown as structure, not as a quoted string."""
     if isinstance(value, str) and value[:1] in "[{":
@@ -354,6 +370,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_evaluate_android)
+
+    p = sub.add_parser("card", help="a Markdown data card with plots (provenance, composition, metrics, uses)")
+    p.add_argument("id", metavar="ID|PATH")
+    p.add_argument("--to", default=None, metavar="DIR", help="folder to create (default: <dataset>-card next to it)")
+    p.add_argument("--reference", default=None, metavar="ID|PATH", help="reference dataset for SACo")
+    p.add_argument("--out", default=None, help="dataset root to look ids up in")
+    p.set_defaults(func=cmd_card)
 
     p = sub.add_parser("render", help="an episode of a dataset as a GIF or MP4 (replayed in its env when needed)")
     p.add_argument("id", metavar="ID|PATH")

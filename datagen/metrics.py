@@ -49,7 +49,7 @@ def dataset_metrics(dataset, reference=None, bins: int | None = None) -> dict[st
         row["normalized_score"] = row["tq"] = row["d4rl_score"] = math.nan
     if dataset.family == "mocap" and len(returns):
         row.update(mocap_row(dataset, len(returns)))
-    if dataset.family == "starcraft" and len(returns):
+    if dataset.family == "starcraft" and len(returns) and "won" in dataset.infos:  # (image-window datasets: no)
         last_steps = dataset.episode_starts[: len(returns)] + dataset.episode_lengths[: len(returns)] - 1
         row["win_rate"] = float(np.asarray(dataset.infos["won"])[last_steps].mean())
     if dataset.family == "android" and len(returns):
