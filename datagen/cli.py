@@ -48,14 +48,21 @@ def cmd_list(args) -> int:
 
     from datagen.metrics import format_table
 
+    from envsuite import paths
+
     rows = [r for r in registry.catalog(with_spaces=False) if "dataset_id" in r]
     for row in rows:
-        path = Path(row["path"])
+        path = paths.dataset_path(row["dataset_id"], args.out) if args.out else Path(row["path"])
+        sizes = load_recipe(row["dataset_id"]).sizes
+        row["small_steps"], row["full_steps"] = sizes["small"], sizes["full"]
         row["size_mb"] = path.stat().st_size / 1e6 if path.exists() else None
         row["generated"] = "yes" if path.exists() else "no"
     print(format_table(rows, [("dataset_id", "dataset", "s"), ("env_id", "env id", "s"), ("kind", "kind", "s"),
                               ("ref_min_score", "ref min", ".1f"), ("ref_max_score", "ref max", ".1f"),
+                              ("small_steps", "small", ",d"), ("full_steps", "full", ",d"),
                               ("generated", "generated", "s"), ("size_mb", "MB", ".1f")]))
+    print("small / full: steps at --size small / full; generated and MB: in "
+          f"{args.out or paths.data_dir()}")
     return 0
 
 
@@ -307,7 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="envsuite-datagen", description="Generate, inspect and verify envsuite datasets.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("list", help="every dataset with its env id, reference scores and whether it is generated")
+    p = sub.add_parser("list", help="every dataset with its env id, reference scores, sizes and whether it is generated")
+    p.add_argument("--out", default=None, help="dataset root to look in (default $ENVSUITE_DATA_DIR or ~/.envsuite/datasets)")
     p.set_defaults(func=cmd_list)
 
     p = sub.add_parser("generate", help="roll out a recipe and write its dataset")
