@@ -30,6 +30,14 @@ def starcraft(tmp_path_factory):
     return small("starcraft/3m-random-v0", 200, tmp_path_factory)
 
 
+@pytest.fixture(scope="module")
+def android(tmp_path_factory):
+    recipe = load_recipe("android/webshop-mixed-v0")
+    recipe = dataclasses.replace(recipe, episodes_per_shard=4,
+                                 env_kwargs={**recipe.env_kwargs, "render_width": 108, "render_height": 240})
+    return generate(recipe, "40", out=tmp_path_factory.mktemp("data"), progress=False)
+
+
 def test_to_d4rl_and_to_jaxrl_follow_the_dataset(hopper):
     with load_dataset(hopper, in_memory=True) as ds:
         d4rl = to_d4rl(ds)
@@ -71,11 +79,12 @@ def test_the_torchrl_ted_layout(starcraft):
         np.testing.assert_array_equal(ted["episode"][ds.episode_starts], np.arange(ds.total_episodes))
 
 
-@pytest.mark.parametrize("which", ["hopper", "starcraft"])
-def test_minari_reads_the_exported_dataset_with_the_same_episodes(which, hopper, starcraft, tmp_path, monkeypatch):
+@pytest.mark.parametrize("which", ["hopper", "starcraft", "android"])
+def test_minari_reads_the_exported_dataset_with_the_same_episodes(which, hopper, starcraft, android, tmp_path,
+                                                                   monkeypatch):
     minari = pytest.importorskip("minari")
     monkeypatch.setenv("MINARI_DATASETS_PATH", str(tmp_path / "minari"))
-    path = {"hopper": hopper, "starcraft": starcraft}[which]
+    path = {"hopper": hopper, "starcraft": starcraft, "android": android}[which]
     with load_dataset(path, in_memory=True) as ds:
         to_minari(ds, f"envsuite/{which}-test-v0")
         exported = minari.load_dataset(f"envsuite/{which}-test-v0")
@@ -90,10 +99,15 @@ def test_minari_reads_the_exported_dataset_with_the_same_episodes(which, hopper,
                 np.testing.assert_array_equal(theirs.observations[:-1], episode.observations)
                 np.testing.assert_array_equal(theirs.observations[-1], episode.final_observation)
                 np.testing.assert_array_equal(theirs.actions, episode.actions)
-            else:
+            elif which == "starcraft":
                 for key in ("observation", "action_mask", "state"):
                     np.testing.assert_array_equal(theirs.observations[key][:-1], episode.observations[key])
                 np.testing.assert_array_equal(theirs.actions, episode.actions)
+            else:  # screens (losslessly: no JPEG), goal text and AitW actions
+                np.testing.assert_array_equal(theirs.observations["screen"][:-1], episode.observations["screen"])
+                assert [str(g) for g in theirs.observations["goal"][:-1]] == [str(g) for g in episode.observations["goal"]]
+                np.testing.assert_array_equal(theirs.actions["action_type"], episode.actions["action_type"])
+                np.testing.assert_array_equal(theirs.actions["touch_yx"], episode.actions["touch_yx"])
         back = from_minari(f"envsuite/{which}-test-v0", tmp_path / "back.h5", dataset_id=f"imported/{which}-v0")
         with load_dataset(back, in_memory=True) as again:
             assert again.total_episodes == ds.total_episodes
