@@ -1,24 +1,16 @@
 """`envsuite-datagen card`: a Markdown card whose facts are the dataset's own (hash, seed, policies,
 counts, metrics recomputed by datagen.metrics) and PNG plots Pillow can open, for each family."""
 
-import dataclasses
-
 import numpy as np
 import pytest
 from PIL import Image
 
 from datagen.cards import write_card
 from datagen.cli import main
-from datagen.generate import generate
 from datagen.metrics import dataset_metrics
-from datagen.recipes import load_recipe
 from envsuite.data import load_dataset
+from interop_datasets import small  # tests/interop/interop_datasets.py
 
-
-def small(dataset_id, steps, out, **env_kwargs):
-    recipe = load_recipe(dataset_id)
-    recipe = dataclasses.replace(recipe, episodes_per_shard=4, env_kwargs={**recipe.env_kwargs, **env_kwargs})
-    return generate(recipe, str(steps), out=out, progress=False)
 
 
 def test_a_locomotion_card_states_the_datasets_facts(tmp_path):

@@ -3,39 +3,30 @@ layouts) as the oracle: Minari's own load_dataset / iterate_episodes reads what 
 D4RL-layout file written with plain h5py imports with the same episodes, and the flat converters'
 arrays follow the dataset step by step."""
 
-import dataclasses
-
 import h5py
 import numpy as np
 import pytest
 
-from datagen.generate import generate
-from datagen.recipes import load_recipe
 from envsuite.data import load_dataset
 from envsuite.data.convert import from_d4rl_hdf5, from_minari, to_d4rl, to_jaxrl, to_minari, to_torchrl_ted
+from interop_datasets import small  # tests/interop/interop_datasets.py
 
 
-def small(dataset_id, steps, tmp_path_factory):
-    recipe = dataclasses.replace(load_recipe(dataset_id), episodes_per_shard=4)
-    return generate(recipe, str(steps), out=tmp_path_factory.mktemp("data"), progress=False)
 
 
 @pytest.fixture(scope="module")
 def hopper(tmp_path_factory):
-    return small("locomotion/hopper-random-v0", 600, tmp_path_factory)
+    return small("locomotion/hopper-random-v0", 600, tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="module")
 def starcraft(tmp_path_factory):
-    return small("starcraft/3m-random-v0", 200, tmp_path_factory)
+    return small("starcraft/3m-random-v0", 200, tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture(scope="module")
 def android(tmp_path_factory):
-    recipe = load_recipe("android/webshop-mixed-v0")
-    recipe = dataclasses.replace(recipe, episodes_per_shard=4,
-                                 env_kwargs={**recipe.env_kwargs, "render_width": 108, "render_height": 240})
-    return generate(recipe, "40", out=tmp_path_factory.mktemp("data"), progress=False)
+    return small("android/webshop-mixed-v0", 40, tmp_path_factory.mktemp("data"), render_width=108, render_height=240)
 
 
 def test_to_d4rl_and_to_jaxrl_follow_the_dataset(hopper):

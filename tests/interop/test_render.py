@@ -10,16 +10,10 @@ import numpy as np
 import pytest
 
 from datagen.cli import main
-from datagen.generate import generate
-from datagen.recipes import load_recipe
 from datagen.render import episode_frames, use_cpu_rendering, write_video
 from envsuite.data import load_dataset
+from interop_datasets import small  # tests/interop/interop_datasets.py
 
-
-def small(dataset_id, steps, out, **env_kwargs):
-    recipe = load_recipe(dataset_id)
-    recipe = dataclasses.replace(recipe, episodes_per_shard=4, env_kwargs={**recipe.env_kwargs, **env_kwargs})
-    return generate(recipe, str(steps), out=out, progress=False)
 
 
 def has_osmesa():
