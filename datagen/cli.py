@@ -406,6 +406,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(text: str) -> str:
+    """An error message on one line: control characters (a newline inside an argument) escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def main(argv=None) -> int:
     from datagen.generate import GenerationBusyError, GenerationError
     from datagen.runner import WorkerDiedError
@@ -416,12 +421,13 @@ def main(argv=None) -> int:
         args = parser.parse_args(argv)
         return args.func(args)
     except (UsageError, RecipeError) as error:
-        print(f"envsuite-datagen: error: {error}" if not str(error).startswith("envsuite-datagen") else str(error),
+        message = _one_line(str(error))
+        print(message if message.startswith("envsuite-datagen") else f"envsuite-datagen: error: {message}",
               file=sys.stderr)
         return 2
     except (DatasetError, FileNotFoundError, FileExistsError, GenerationBusyError, GenerationError,
             WorkerDiedError) as error:
-        print(f"envsuite-datagen: {error}", file=sys.stderr)
+        print(f"envsuite-datagen: {_one_line(str(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("envsuite-datagen: interrupted; rerun the same command to continue", file=sys.stderr)

@@ -2,7 +2,7 @@
 on stderr naming the problem, never a traceback, never work done."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from datagen.cli import main
@@ -38,6 +38,7 @@ def malformed_argv():
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(argv=malformed_argv())
+@example(argv=["list", "--zz\n"])  # found by this test: a newline inside an argument made a second line
 def test_malformed_arguments_exit_2_with_one_line(argv, capsys, tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ENVSUITE_DATA_DIR", str(tmp_path_factory.mktemp("data")))  # never touch a real cache
     code = main(argv)
