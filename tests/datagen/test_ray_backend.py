@@ -1,6 +1,7 @@
 """The Ray backend: shards as Ray tasks on a local Ray (ray.init(num_cpus=2)) give the local
 backend's dataset, byte for byte in content (the content hash), for the batched locomotion rollout
-and for a family's own rollout; a shard's error surfaces as itself."""
+and for a family's own rollout; a shard's error surfaces as itself; a killed task worker stops the
+driver with a clear error and the rerun completes."""
 
 import dataclasses
 
@@ -51,3 +52,32 @@ def test_a_shard_error_on_ray_is_the_shards_own_error(tmp_path, local_ray):
     finally:
         runner.close()
         runner.remove_shards()
+
+
+def test_a_killed_ray_task_worker_is_an_error_and_the_rerun_completes(tmp_path):
+    """SIGKILL a Ray worker that is running a shard: the driver stops with exit 1 and says a rerun
+    resumes; the rerun completes with the local backend's content hash."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    command = [sys.executable, "-m", "datagen.cli", "generate", "locomotion/hopper-random-v0", "--size", "60000",
+               "--workers", "2", "--out", str(tmp_path / "ray"), "--quiet", "--backend", "ray"]
+    log = open(tmp_path / "driver.log", "w")
+    driver = subprocess.Popen(command, stdout=log, stderr=log)
+    victim, deadline = None, time.monotonic() + 120
+    while victim is None and time.monotonic() < deadline and driver.poll() is None:
+        time.sleep(0.3)
+        found = subprocess.run(["pgrep", "-f", "ray::rollout_shard"], capture_output=True, text=True).stdout.split()
+        victim = int(found[0]) if found else None
+    assert victim is not None, "no Ray task worker was seen running a shard"
+    os.kill(victim, signal.SIGKILL)
+    assert driver.wait(timeout=120) == 1
+    log.close()
+    assert "rerun the same command to resume" in (tmp_path / "driver.log").read_text()
+    assert subprocess.run(command, capture_output=True, timeout=600).returncode == 0
+    local = generate(load_recipe("locomotion/hopper-random-v0"), "60000", out=tmp_path / "local", workers=2,
+                     progress=False)
+    assert content_hash(tmp_path / "ray" / "locomotion" / "hopper-random-v0.h5") == content_hash(local)
