@@ -12,6 +12,7 @@ and writes the dataset again; nothing ever appears half-written at the final pat
 
 from __future__ import annotations
 
+import abc
 import collections
 import json
 import multiprocessing
@@ -228,7 +229,7 @@ class WorkerDiedError(RuntimeError):
 # --- runners: shards in order, from a process pool (local) or from Ray (ray_runner.py) ---------------
 
 
-class ShardRunner:
+class ShardRunner(abc.ABC):
     """Produces shards in order and yields their episodes; subclasses say how a missing shard is
     computed (`_start_shard`) and how one in flight becomes a file (`_finish_shard`)."""
 
@@ -294,11 +295,13 @@ class ShardRunner:
             # Stopped early (size budget reached, or an error): shards still in flight are not needed.
             self.close(terminate=not finished and bool(pending))
 
+    @abc.abstractmethod
     def _start_shard(self, shard: int, path: Path):
-        raise NotImplementedError
+        """Begin computing a missing shard; returns a handle for `_finish_shard` (None: already on disk)."""
 
+    @abc.abstractmethod
     def _finish_shard(self, shard: int, handle) -> None:
-        raise NotImplementedError
+        """Wait for the shard of `handle` and make sure its file is on disk (raising its error, if any)."""
 
     def _plan_shard_limit(self):
         if self.recipe.family_rollout() is not None:
