@@ -33,16 +33,13 @@ WIDTH, HEIGHT = 540, 1200
 
 def expert_pass(env, expert, limit: int | None = None) -> tuple[float, int]:
     """(steps/s, steps) of one expert episode per task (the first `limit` tasks), resets included."""
+    from envsuite.android.expert import run_episode
+
     count = len(env.tasks) if limit is None else min(limit, len(env.tasks))
     steps = 0
     begin = time.perf_counter()
     for index in range(count):
-        _, info = env.reset(seed=index, options={"task_index": index})
-        while True:
-            _, _, terminated, truncated, info = env.step(expert.act(info["ui_tree"], env.task))
-            steps += 1
-            if terminated or truncated:
-                break
+        steps += len(run_episode(env, expert, seed=index, task_index=index)["rewards"])
     return steps / (time.perf_counter() - begin), steps
 
 

@@ -99,7 +99,7 @@ class AndroidPlan(EpisodePlan):
 
 def rollout_android_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajectory]]:
     """The episodes of one shard, in order, as (policy index, trajectory with infos)."""
-    from envsuite.android.expert import Expert, random_ui_action
+    from envsuite.android.expert import Expert, run_episode
 
     env = cached_env(recipe)
     plan = AndroidPlan(recipe)
@@ -109,34 +109,20 @@ def rollout_android_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, T
     episodes = []
     for index in range(first, first + recipe.episodes_per_shard):
         policy_index, entry, env_seed = plan.episode(index)
-        epsilon = float(entry.get("epsilon", 0.0))
-        rng = episode_rng(recipe.seed, index)
         task_index = int(order[index % len(order)])
-        observation, info = env.reset(seed=env_seed, options={"task_index": task_index})
-        observations, actions, expert_actions, rewards, successes, noise = [observation], [], [], [], [], []
-        while True:
-            wanted = expert.act(info["ui_tree"], env.task)
-            random_step = bool(rng.random() < epsilon)
-            action = random_ui_action(info["ui_tree"], rng) if random_step else wanted
-            observation, reward, terminated, truncated, info = env.step(action)
-            actions.append(action)
-            expert_actions.append(wanted)
-            rewards.append(reward)
-            successes.append(info["success"])
-            noise.append(random_step)
-            if terminated or truncated:
-                break
-            observations.append(observation)
-        length = len(rewards)
-        terminals, timeouts = end_flags(length, terminated)
-        expert_columns = stack(expert_actions)
+        result = run_episode(env, expert, seed=env_seed, task_index=task_index, rng=episode_rng(recipe.seed, index),
+                             epsilon=float(entry.get("epsilon", 0.0)))
+        length = len(result["rewards"])
+        terminals, timeouts = end_flags(length, result["terminated"])
         episodes.append((policy_index, Trajectory(
-            observations=stack(observations), actions=stack(actions), rewards=np.asarray(rewards, dtype=np.float64),
-            terminals=terminals, timeouts=timeouts, final_observation=observation, seed=env_seed,
-            infos={"success": np.asarray(successes, dtype=bool), "family": np.full(length, env.task.family, dtype=object),
+            observations=stack(result["observations"]), actions=stack(result["actions"]),
+            rewards=np.asarray(result["rewards"], dtype=np.float64), terminals=terminals, timeouts=timeouts,
+            final_observation=result["final_observation"], seed=env_seed,
+            infos={"success": np.asarray(result["successes"], dtype=bool),
+                   "family": np.full(length, env.task.family, dtype=object),
                    "task_index": np.full(length, task_index, dtype=np.int64),
-                   "random_action": np.asarray(noise, dtype=bool),
-                   **{f"expert_{key}": value for key, value in expert_columns.items()}})))
+                   "random_action": np.asarray(result["random"], dtype=bool),
+                   **{f"expert_{key}": value for key, value in stack(result["expert_actions"]).items()}})))
     return episodes
 
 
@@ -149,7 +135,7 @@ def evaluate_expert(task_set: str, *, epsilon: float = 0.0, seed: int = 0, rende
     from tqdm import tqdm
 
     from envsuite.android.env import AndroidStubEnv, task_file
-    from envsuite.android.expert import Expert, random_ui_action
+    from envsuite.android.expert import Expert, run_episode
 
     env = AndroidStubEnv(task_set, render_width=render_width, render_height=render_height)
     expert = Expert(env.device.apps)
@@ -157,15 +143,10 @@ def evaluate_expert(task_set: str, *, epsilon: float = 0.0, seed: int = 0, rende
     steps = 0
     begin = time.perf_counter()
     for index in tqdm(range(len(env.tasks)), desc=task_set, unit="task", disable=not progress, leave=False):
-        rng = episode_rng(seed, index)
-        _, info = env.reset(seed=env_episode_seed(seed, index), options={"task_index": index})
-        while True:
-            action = random_ui_action(info["ui_tree"], rng) if rng.random() < epsilon else expert.act(info["ui_tree"], env.task)
-            _, _, terminated, truncated, info = env.step(action)
-            steps += 1
-            if terminated or truncated:
-                break
-        families.setdefault(env.task.family, []).append(bool(info["success"]))
+        result = run_episode(env, expert, seed=env_episode_seed(seed, index), task_index=index,
+                             rng=episode_rng(seed, index), epsilon=epsilon)
+        steps += len(result["rewards"])
+        families.setdefault(env.task.family, []).append(bool(result["info"]["success"]))
     seconds = time.perf_counter() - begin
     solved = sum(sum(successes) for successes in families.values())
     return {"families": families, "episodes": len(env.tasks), "solved": int(solved), "steps": steps,

@@ -207,6 +207,28 @@ class Expert:
         return spaces.make_action(spaces.DUAL_POINT, *SWIPE_UP)
 
 
+def run_episode(env, expert: Expert, *, seed: int, task_index: int, rng=None, epsilon: float = 0.0) -> dict:
+    """One episode of the stub env (env.py) on task `task_index` under the expert, which takes a random
+    UI action instead with probability `epsilon` (drawn from `rng` every step). Returns the
+    observations before each step, the actions taken, the expert's own actions, rewards, successes,
+    which steps were random, whether the episode terminated, and the final observation and info."""
+    if epsilon and rng is None:
+        raise ValueError("epsilon > 0 needs an rng for the random actions")
+    observation, info = env.reset(seed=seed, options={"task_index": task_index})
+    steps = {"observations": [], "actions": [], "expert_actions": [], "rewards": [], "successes": [], "random": []}
+    while True:
+        wanted = expert.act(info["ui_tree"], env.task)
+        random_step = bool(rng.random() < epsilon) if rng is not None else False
+        action = random_ui_action(info["ui_tree"], rng) if random_step else wanted
+        steps["observations"].append(observation)
+        observation, reward, terminated, truncated, info = env.step(action)
+        for key, value in (("actions", action), ("expert_actions", wanted), ("rewards", reward),
+                           ("successes", info["success"]), ("random", random_step)):
+            steps[key].append(value)
+        if terminated or truncated:
+            return {**steps, "terminated": terminated, "final_observation": observation, "info": info}
+
+
 RANDOM_WORDS = ("hello", "news", "weather", "laptop", "shoes", "pizza", "music", "settings", "a", "123")
 # how often each kind of random UI action is drawn: taps on what is on the screen dominate, as in
 # AitW's human episodes
@@ -238,4 +260,4 @@ def _tap_on(element: dict) -> dict:
     return spaces.make_action(spaces.DUAL_POINT, (y + h / 2, x + w / 2))
 
 
-__all__ = ["Expert", "Plan", "plan_for", "random_ui_action"]
+__all__ = ["Expert", "Plan", "plan_for", "random_ui_action", "run_episode"]
