@@ -145,8 +145,7 @@ def _coverage_rows(ds) -> np.ndarray | None:
                 break
         else:
             return None
-    array = np.asarray(observations[_sample_rows(ds.total_steps, 5000)] if not isinstance(observations, np.ndarray)
-                       else observations[_sample_rows(ds.total_steps, 5000)])
+    array = np.asarray(observations[_sample_rows(ds.total_steps, 5000)])
     if not np.issubdtype(array.dtype, np.number):
         return None
     flat = array.reshape(len(array), -1).astype(np.float64)

@@ -31,6 +31,16 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(f"{self.prog}: {message} (see --help)")
 
 
+def _open_for_reading(path):
+    """A dataset loaded into memory for metrics and cards, except an Android one: those read no
+    screens, which stay on disk (hundreds of MB)."""
+    from envsuite.data import load_dataset
+
+    with load_dataset(path) as probe:
+        in_memory = probe.family != "android"
+    return load_dataset(path, in_memory=in_memory)
+
+
 def _resolve(id_or_path: str, out: str | None) -> str:
     """A path that exists, else a dataset id looked up in --out or the cache."""
     if Path(id_or_path).exists():
@@ -105,10 +115,7 @@ def cmd_metrics(args) -> int:
     reference = load_dataset(_resolve(args.reference, args.out), in_memory=True) if args.reference else None
     rows = []
     for id_or_path in args.ids:
-        path = _resolve(id_or_path, args.out)
-        with load_dataset(path) as probe:
-            in_memory = probe.family != "android"  # Android metrics read no screens: leave them on disk
-        with load_dataset(path, in_memory=in_memory) as dataset:
+        with _open_for_reading(_resolve(id_or_path, args.out)) as dataset:
             rows.append(dataset_metrics(dataset, reference, bins=args.bins))
     import math
 
@@ -278,9 +285,7 @@ def cmd_card(args) -> int:
     use_cpu_rendering()  # the StarCraft / Android pictures may replay an episode
     path = Path(_resolve(args.id, args.out))
     reference = load_dataset(_resolve(args.reference, args.out), in_memory=True) if args.reference else None
-    with load_dataset(path) as probe:
-        in_memory = probe.family != "android"  # Android screens stay on disk
-    with load_dataset(path, in_memory=in_memory) as dataset:
+    with _open_for_reading(path) as dataset:
         folder = Path(args.to) if args.to else path.with_name(f"{path.stem}-card")
         print(write_card(dataset, folder, reference=reference) / "README.md")
     return 0

@@ -282,27 +282,28 @@ class Device:
 
     # --- observations -------------------------------------------------------------------
 
-    def ui_tree(self) -> dict:
+    def ui_tree(self, elements: list[Element] | None = None) -> dict:
         """What Android's accessibility tree and `dumpsys activity` tell an Appium script: the app and
         screen (package and activity) in front, the focused input, and each element's id, type, text,
-        box and clickability (not what a tap on it will do)."""
+        box and clickability (not what a tap on it will do). `elements`: self.elements(), if the caller
+        has them already (the env reads them once per step for the screen, annotations and tree)."""
         frame = self.current
         return {"app": frame.app, "screen": frame.screen, "focus": self.focus, "selected": self.focus is not None and self._replace_next,
                 "keyboard": self.keyboard_shown,
                 "elements": [{"id": e.id, "type": e.type, "text": e.text, "box": e.box, "clickable": e.clickable}
-                             for e in self.elements()]}
+                             for e in (self.elements() if elements is None else elements)]}
 
-    def annotations(self) -> tuple[np.ndarray, list[str], list[str]]:
+    def annotations(self, elements: list[Element] | None = None) -> tuple[np.ndarray, list[str], list[str]]:
         """AitW-style UI annotations: positions (K, 4) (y, x, h, w) in [0, 1], texts, types."""
-        elements = self.elements()
+        elements = self.elements() if elements is None else elements
         positions = np.array([e.box for e in elements], dtype=np.float32).reshape(-1, 4)
         return positions, [e.text for e in elements], [e.type for e in elements]
 
-    def render(self, width: int = 540, height: int = 1200) -> np.ndarray:
+    def render(self, width: int = 540, height: int = 1200, elements: list[Element] | None = None) -> np.ndarray:
         """The screen as (height, width, 3) uint8 RGB."""
         from envsuite.android.rendering import render_device
 
-        return render_device(self, width, height)
+        return render_device(self, width, height, elements)
 
 
 def evaluate(expression: str) -> str:

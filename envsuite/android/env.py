@@ -108,7 +108,8 @@ class AndroidStubEnv(DatasetEnvMixin, gymnasium.Env):
         self.device.clock = f"{minutes // 60:02d}:{minutes % 60:02d}"
         self.device.reset(settings=task.initial_settings(self.np_random))
         self._steps = 0
-        return self._observation(), self._info(None, False, False)
+        elements = self.device.elements()
+        return self._observation(elements), self._info(None, False, False, elements)
 
     def step(self, action):
         if self.task is None:
@@ -137,8 +138,9 @@ class AndroidStubEnv(DatasetEnvMixin, gymnasium.Env):
         success = self.task.is_success(device)
         terminated = success or status
         truncated = not terminated and self._steps >= self.horizon
-        return (self._observation(), 1.0 if success else 0.0, terminated, truncated,
-                self._info(action_type, invalid, success))
+        elements = self.device.elements()  # once: the screen, the annotations and the tree all show them
+        return (self._observation(elements), 1.0 if success else 0.0, terminated, truncated,
+                self._info(action_type, invalid, success, elements))
 
     def render(self):
         if self.render_mode is None:
@@ -146,16 +148,16 @@ class AndroidStubEnv(DatasetEnvMixin, gymnasium.Env):
             return None
         return self._screen
 
-    def _observation(self) -> dict:
-        self._screen = self.device.render(self.render_width, self.render_height)
-        positions, types, texts = spaces.padded_annotations(*self.device.annotations())
+    def _observation(self, elements) -> dict:
+        self._screen = self.device.render(self.render_width, self.render_height, elements)
+        positions, types, texts = spaces.padded_annotations(*self.device.annotations(elements))
         return {"screen": self._screen, "goal": spaces.to_charset(self.task.instruction, spaces.MAX_GOAL_LENGTH),
                 "annotation_positions": positions, "annotation_types": types, "annotation_texts": texts}
 
-    def _info(self, action_type, invalid: bool, success: bool) -> dict:
+    def _info(self, action_type, invalid: bool, success: bool, elements=None) -> dict:
         return {"instruction": self.task.instruction, "family": self.task.family, "success": success,
                 "action_name": spaces.ACTION_NAMES.get(action_type, "UNUSED") if action_type is not None else None,
-                "invalid_action": invalid, "ui_tree": self.device.ui_tree()}
+                "invalid_action": invalid, "ui_tree": self.device.ui_tree(elements)}
 
 
 def _checked_action(action) -> tuple[int, tuple[float, float], tuple[float, float], str]:

@@ -161,9 +161,9 @@ def _put(screen: np.ndarray, tile: np.ndarray, left: int, top: int, mask: np.nda
         np.copyto(screen[y0:y1, x0:x1], part, where=mask[y0 - top:y1 - top, x0 - left:x1 - left, None])
 
 
-def render_device(device, width: int, height: int) -> np.ndarray:
-    """The device's screen now as (height, width, 3) uint8 RGB."""
-    elements = device.elements()
+def render_device(device, width: int, height: int, elements=None) -> np.ndarray:
+    """The device's screen now as (height, width, 3) uint8 RGB (`elements`: device.elements(), if known)."""
+    elements = device.elements() if elements is None else elements
     dark = bool(device.settings.get("dark_mode"))
     # everything but the status bar's clock (element 0) is looked up whole: launchers, menus and
     # empty forms recur across episodes while the clock differs per episode
