@@ -169,6 +169,10 @@ class Device:
                              "params": {"item": entry["text"]}})
         return rows
 
+    def list_items(self, frame: Frame) -> list[str]:
+        """The texts of the list entries a frame of the stack shows (all of them, scrolled or not)."""
+        return [row["text"] for row in self._rows(frame, self._screen(frame)) if row.get("type") == "LIST_ITEM"]
+
     def _element(self, spec: dict, box) -> Element:
         kind = spec.get("type", "BUTTON")
         if kind not in ELEMENT_TYPES:

@@ -203,8 +203,7 @@ def _first_result(device, shop) -> str | None:
     """The first entry the shop's results list showed for the searched query (the stack below the product)."""
     for below in reversed(device.stack[:-1]):
         if below.screen == f"{shop}_results":
-            rows = device._rows(below, device.apps[below.app]["screens"][below.screen])
-            items = [row["text"] for row in rows if row.get("type") == "LIST_ITEM"]
+            items = device.list_items(below)
             return items[0] if items else None
     return None
 
