@@ -208,7 +208,7 @@ def _worker_init(driver_pid: int) -> None:
             PR_SET_PDEATHSIG = 1
             ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         except (OSError, AttributeError):
-            pass
+            pass  # no prctl (a libc without it): the parent watch below still ends this process
     # the driver may have died while this process was still starting (before the death signal was
     # asked for): then this process already has another parent
     if os.getppid() != driver_pid:
