@@ -25,6 +25,8 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from envsuite._numba_cache import njit
+
 TYPE, DUAL_POINT, PRESS_BACK, PRESS_HOME, PRESS_ENTER = 3, 4, 5, 6, 7
 STATUS_TASK_COMPLETE, STATUS_TASK_IMPOSSIBLE = 10, 11
 TAP_DISTANCE_THRESHOLD = 0.14  # AitW's _TAP_DISTANCE_THRESHOLD (fraction of the screen)
@@ -49,7 +51,7 @@ def _in_grown_box(y, x, box):
     return top <= y <= top + height and left <= x <= left + width
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def action_matches(types_1, touch_1, lift_1, types_2, touch_2, lift_2, annotations, annotation_counts):
     """(N,) bool: does action 1 of row i match action 2 of row i on that row's screen?
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from envsuite._numba_cache import njit
 from envsuite.metrics._validation import as_rows, require_finite
 
 DEFAULT_SACO_BINS = 5
@@ -67,7 +68,7 @@ _FLOAT64_ELEMENTS = 64
 _PARALLEL_MIN_ELEMENTS = 1 << 18
 
 
-@numba.njit(cache=True)  # not numba-inlined: inside a prange reduction that trips a numba parfor bug
+@njit(cache=True)  # not numba-inlined: inside a prange reduction that trips a numba parfor bug
 def _digitize_row(values, low, high, bins, row, bin_indices):
     """Bins of one row; returns the number of NaN values met (they get bin 0; the wrapper raises).
 
@@ -98,7 +99,7 @@ def _digitize_row(values, low, high, bins, row, bin_indices):
     return nan_count
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _digitize_serial(values, low, high, bins):
     bin_indices = np.empty(values.shape, dtype=np.int32)
     nan_count = 0
@@ -107,7 +108,7 @@ def _digitize_serial(values, low, high, bins):
     return bin_indices, nan_count
 
 
-@numba.njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True)
 def _digitize_parallel(values, low, high, bins):
     bin_indices = np.empty(values.shape, dtype=np.int32)
     nan_count = 0
@@ -151,7 +152,7 @@ def _row_hash(row_bits, row, element_kind):
     return state
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _row_hashes_serial(row_bits, element_kind):
     hashes = np.empty(row_bits.shape[0], dtype=np.uint64)
     for row in range(row_bits.shape[0]):
@@ -159,7 +160,7 @@ def _row_hashes_serial(row_bits, element_kind):
     return hashes
 
 
-@numba.njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True)
 def _row_hashes_parallel(row_bits, element_kind):
     hashes = np.empty(row_bits.shape[0], dtype=np.uint64)
     for row in numba.prange(row_bits.shape[0]):
@@ -167,7 +168,7 @@ def _row_hashes_parallel(row_bits, element_kind):
     return hashes
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _rows_equal(row_bits, row_a, row_b, element_kind):
     for col in range(row_bits.shape[1]):
         element_a = _canonical_bits(row_bits[row_a, col], element_kind)
@@ -176,7 +177,7 @@ def _rows_equal(row_bits, row_a, row_b, element_kind):
     return True
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _count_unique_rows_exact_kernel(row_bits, element_kind, hashes):
     # Open addressing with linear probing; the table is a power of two at least twice the row
     # count, so probes stay short. Each slot keeps the index of the first row seen with its

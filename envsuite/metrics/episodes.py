@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
+from envsuite._numba_cache import njit
 from envsuite.metrics._validation import as_1d_float64, as_1d_int64, as_flag_array, require_finite
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _episode_bounds_kernel(episode_ends):
     # One sequential scan: an episode's start depends on the previous end, so there is nothing to
     # split across threads, and the scan is memory-bound anyway.
@@ -46,7 +46,7 @@ def _episode_bounds_kernel(episode_ends):
     return starts, lengths
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _episode_returns_kernel(rewards, starts, lengths):
     # Serial on purpose: summing N floats is memory-bound (about a millisecond for 1M steps), so
     # threads would cost more in start-up and compile time than they save.

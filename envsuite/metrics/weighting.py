@@ -27,16 +27,16 @@ max G - min G, since a least-squares fit commutes with that affine map).
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 
+from envsuite._numba_cache import njit
 from envsuite.metrics._validation import as_1d_float64, as_1d_int64, as_finite_float, as_rows, require_finite
 
 DEFAULT_TEMPERATURE = 0.1
 """The temperature α used by Hong et al. for both RW and AW."""
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _transition_probabilities_kernel(episode_scores, lengths, temperature):
     # Softmax over transitions where all transitions of an episode share its score. Subtracting the
     # largest score first keeps every exp() in (0, 1] with the best episode at exactly 1, so the
@@ -63,7 +63,7 @@ def _transition_probabilities_kernel(episode_scores, lengths, temperature):
     return probabilities
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _positive_sided_variance_kernel(normalised_returns):
     n_episodes = normalised_returns.shape[0]
     mean = 0.0

@@ -18,6 +18,8 @@ import math
 import numba
 import numpy as np
 
+from envsuite._numba_cache import njit
+
 
 @numba.njit(inline="always")
 def _quat_diff_into(out, at, source, target):
@@ -30,7 +32,7 @@ def _quat_diff_into(out, at, source, target):
     out[at + 3] = sw * tz + sx * ty - sy * tx + sz * tw
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def termination_error(reference_joints, joints, reference_body_positions, body_positions):
     """0.5 mean|reference body positions - body positions| + 0.5 mean|reference joints - joints|.
 
@@ -55,7 +57,7 @@ def _squared_distance(a, b):
     return total
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def comic_reward(error, threshold, center_of_mass, reference_center_of_mass, joints_velocity,
                  reference_joints_velocity, appendages, reference_appendages, body_quaternions,
                  reference_body_quaternions):
@@ -83,7 +85,7 @@ REFERENCE_OBSERVABLES = (
 )
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def write_reference_observations(out, starts, steps, reference_joints, reference_body_positions,
                                  reference_body_quaternions, reference_ego_bodies_quats, reference_position,
                                  reference_quaternion, reference_appendages, joints, body_positions,
@@ -130,7 +132,7 @@ def write_reference_observations(out, starts, steps, reference_joints, reference
                 out[at + a * 3 + c] = reference_appendages[k, a, c]
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def write_control_observations(out, velocimeter_start, gyro_start, joints_velocity_start, dt, root_position,
                                previous_root_position, root_quaternion, previous_root_quaternion, joints,
                                previous_joints, mocap_to_observable):
@@ -179,7 +181,7 @@ PROPRIOCEPTIVE_OBSERVABLES = (
 )
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def write_proprioception(out, starts, act, qpos, qvel, sensordata, root_height, root_xmat, appendages,
                          observable_qpos, observable_dof, end_effector_sensors, accelerometer, gyro, torque, touch,
                          velocimeter, torque_threshold, touch_threshold):

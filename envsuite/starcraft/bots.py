@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
+from envsuite._numba_cache import njit
 from envsuite.starcraft.simulator import ATTACK, IDLE, MOVE
 from envsuite.starcraft.units import COL_FLYING, COL_HITS_AIR, COL_HITS_GROUND, COL_RANGE
 
@@ -27,7 +27,7 @@ MOVE_DISTANCE = 2.0  # a move command's destination lies this far away (SMAC's m
 DIRECTIONS = np.array([[0.0, 1.0], [0.0, -1.0], [1.0, 0.0], [-1.0, 0.0]])  # north, south, east, west
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def nearest_enemy(table, types, teams, positions, alive, i):
     """The live enemy of unit i nearest to it that it can hit, or -1."""
     best, best_distance = -1, 1e18
@@ -46,7 +46,7 @@ def nearest_enemy(table, types, teams, positions, alive, i):
     return best
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def command_attack_nearest(table, types, teams, positions, alive, side, commands, targets):
     for i in range(types.shape[0]):
         if teams[i] == side and alive[i]:
@@ -54,7 +54,7 @@ def command_attack_nearest(table, types, teams, positions, alive, side, commands
             commands[i] = 2 if targets[i] >= 0 else 0
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def command_focus_fire(table, types, teams, positions, alive, hit_points, shields, side, commands, targets):
     weakest, weakest_health = -1, 1e18
     for j in range(types.shape[0]):
@@ -72,7 +72,7 @@ def command_focus_fire(table, types, teams, positions, alive, hit_points, shield
         commands[i] = 2 if target >= 0 else 0
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def command_kite(table, types, teams, positions, alive, cooldowns, side, commands, targets, destinations, step_back):
     for i in range(types.shape[0]):
         if teams[i] != side or not alive[i]:

@@ -23,6 +23,7 @@ import math
 import numba
 import numpy as np
 
+from envsuite._numba_cache import njit
 from envsuite.starcraft.units import (COL_COOLDOWN, COL_FLYING, COL_HIT_POINTS, COL_HITS_AIR, COL_HITS_GROUND,
                                       COL_RADIUS, COL_RANGE, COL_SHIELDS, COL_SIGHT)
 
@@ -46,7 +47,7 @@ def num_actions(num_enemies: int) -> int:
     return FIRST_ATTACK + num_enemies
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def write_observations(out, table, types, type_slots, num_types, num_allies, positions, hit_points, shields,
                        cooldowns, alive, map_size):
     """out (num_allies, observation_size): every agent's feature vector (module docstring)."""
@@ -99,7 +100,7 @@ def _write_unit(out, row, at, table, types, type_slots, other, positions, hit_po
     out[row, at + UNIT_BLOCK + type_slots[kind]] = 1.0
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def write_action_masks(out, table, types, num_allies, positions, alive, map_size, move_distance):
     """out (num_allies, num_actions) int8: which actions each agent may take (module docstring)."""
     n = types.shape[0]
@@ -129,7 +130,7 @@ def write_action_masks(out, table, types, num_allies, positions, alive, map_size
                 out[a, FIRST_ATTACK + e - num_allies] = 1
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def write_state(out, table, types, type_slots, num_types, positions, hit_points, shields, cooldowns, alive, map_size):
     """out (state_size,): the global state (module docstring)."""
     out[:] = 0.0

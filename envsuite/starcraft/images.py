@@ -25,10 +25,10 @@ from __future__ import annotations
 import tomllib
 from functools import lru_cache
 
-import numba
 import numpy as np
 
 from envsuite import paths
+from envsuite._numba_cache import njit
 
 IMAGE_SIZE = 64
 WINDOW_FRAMES = 255
@@ -96,7 +96,7 @@ def pixel_of(coordinates: np.ndarray, map_width: float, map_height: float) -> np
     return np.clip(np.floor(np.asarray(coordinates, dtype=np.float64) * scale), 0, IMAGE_SIZE - 1).astype(np.int64)
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def accumulate_frame(image, frame, channels, pixels):
     """image[channel, x, y] = max(image, frame) for every unit present in this frame (1..255)."""
     for u in range(channels.shape[0]):
@@ -136,7 +136,7 @@ def _block_maxima(hyperspectral: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
             hyperspectral[2 * block:].max(axis=0))
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def resize_max(image, size):
     """(64, 64) -> (size, size) uint8: pixel i goes to floor(size / 64 * (i + 0.5)); merged pixels keep the maximum."""
     out = np.zeros((size, size), dtype=np.uint8)
@@ -178,7 +178,7 @@ def to_grayscale(hyperspectral: np.ndarray, size: int = 28) -> np.ndarray:
     return np.where(gray > 0, np.maximum(np.round(gray), 1), 0).astype(np.uint8)
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def _accumulate_history(image, channels, pixels, alive):
     """frames (T, units) of pixels/alive -> image[channel, x, y] = last frame (1..T) a unit was there."""
     for t in range(alive.shape[0]):

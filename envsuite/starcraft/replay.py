@@ -25,9 +25,9 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-import numba
 import numpy as np
 
+from envsuite._numba_cache import njit
 from envsuite.starcraft.images import (IMAGE_SIZE, NEUTRAL, PLAYER_1, PLAYER_2, WINDOW_FRAMES, channel_of,
                                        hyperspectral_channels)
 
@@ -165,7 +165,7 @@ def _segments(events, map_size, game_loops) -> UnitSegments:
                         table[:, 4].copy())
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def write_windows(images, first_loops, frames_per_window, channels, pixel_x, pixel_y, start, end):
     """images (W, C, 64, 64) uint8: for window w starting at first_loops[w], each segment overlapping
     its frames [first, first + frames - 1] marks its pixel with the last overlapping frame number."""

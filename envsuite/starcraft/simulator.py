@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from envsuite._numba_cache import njit
 from envsuite.starcraft.scenarios import Scenario, get_scenario
 from envsuite.starcraft.units import (COL_ARMOR, COL_ATTRIBUTES, COL_BONUS, COL_BONUS_ATTRIBUTE, COL_COOLDOWN,
                                       COL_DAMAGE, COL_FLYING, COL_HEAL_RANGE, COL_HEAL_RATE, COL_HIT_POINTS,
@@ -61,7 +62,7 @@ def _gap(positions, table, types, i, j):
     return math.sqrt(dx * dx + dy * dy) - table[types[i], COL_RADIUS] - table[types[j], COL_RADIUS]
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def apply_hit(table, attacker_type, target_type, hit_points, shields):
     """One hit of `attacker_type` on a `target_type` with these hit points and shields; returns the new
     (hit points, shields). StarCraft II's rule: shields absorb first, the excess is reduced by armor
@@ -76,7 +77,7 @@ def apply_hit(table, attacker_type, target_type, hit_points, shields):
     return hit_points - max(excess - table[target_type, COL_ARMOR], 0.5), 0.0
 
 
-@numba.njit(cache=True)
+@njit(cache=True)
 def simulate_loops(loops, table, types, teams, positions, hit_points, shields, cooldowns, alive, since_damage,
                    commands, targets, destinations, map_size, damage_dealt, kills, history_positions, history_alive,
                    history_next):
