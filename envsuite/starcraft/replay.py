@@ -33,7 +33,8 @@ from envsuite.starcraft.images import (IMAGE_SIZE, NEUTRAL, PLAYER_1, PLAYER_2, 
 
 
 class ReplayError(ValueError):
-    """A replay cannot be read: not a replay, a build s2protocol does not decode, or no tracker events."""
+    """A replay cannot be read: not a replay, a damaged one (truncated, corrupted, a member missing), a
+    build s2protocol does not decode, or no tracker events. The message names the file and the cause."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class UnitSegments:
 
 _RESULTS = {1: "Win", 2: "Loss", 3: "Tie", 0: "Undecided"}
 
+# A day of game time at the "faster" speed (22.4 game loops per second). A header that claims more
+# is damaged, and replay_windows would otherwise allocate an image per 255 of those loops.
+MAX_GAME_LOOPS = 1_935_360
+
 
 def _protocol_and_archive(path: Path):
     try:
@@ -72,32 +77,69 @@ def _protocol_and_archive(path: Path):
     try:
         archive = mpyq.MPQArchive(str(path))
         header = versions.latest().decode_replay_header(archive.header["user_data_header"]["content"])
+        build = int(header["m_version"]["m_baseBuild"])
     except Exception as error:  # mpyq and s2protocol raise many kinds on a file that is not a replay
         raise ReplayError(f"{path} is not a StarCraft II replay ({type(error).__name__}: {error})") from None
-    build = int(header["m_version"]["m_baseBuild"])
     try:
         protocol = versions.build(build)
     except Exception:
-        import s2protocol
-
-        raise ReplayError(f"{path} was recorded with game build {build}, which this s2protocol "
-                          f"({getattr(s2protocol, '__version__', 'installed')}) cannot decode; upgrade s2protocol "
-                          "(pip install -U s2protocol)") from None
+        raise ReplayError(f"{path} was recorded with game build {build}, which s2protocol {_s2protocol_version()} "
+                          "cannot decode; upgrade s2protocol (pip install -U s2protocol)") from None
     return protocol, archive, header, build
 
 
+def _s2protocol_version() -> str:
+    # The distribution's version: s2protocol.__version__ is an internal tuple (DESIGN.md section 7).
+    from importlib import metadata
+
+    try:
+        return metadata.version("s2protocol")
+    except metadata.PackageNotFoundError:  # imported from a source tree, not installed
+        return "(version unknown)"
+
+
+def _member(archive, path: Path, name: str) -> bytes:
+    """One file of the replay's MPQ archive; mpyq returns None for a member that is not there."""
+    content = archive.read_file(name)
+    if content is None:
+        raise ReplayError(f"{path} has no {name} in its archive (a damaged or incomplete replay)")
+    return content
+
+
+
 def read_replay(path) -> tuple[ReplayInfo, UnitSegments]:
-    """The replay's metadata and the unit segments of its tracker events (module docstring)."""
+    """The replay's metadata and the unit segments of its tracker events (module docstring).
+
+    Raises ReplayError, naming the file and the cause, for any file that cannot be read as a replay:
+    not an MPQ archive, a missing member, a truncated or corrupted stream, an unsupported build.
+    """
     path = Path(path)
     protocol, archive, header, build = _protocol_and_archive(path)
-    details = protocol.decode_replay_details(archive.read_file("replay.details"))
-    init = protocol.decode_replay_initdata(archive.read_file("replay.initdata"))
+    try:
+        return _decode(protocol, archive, header, build, path)
+    except ReplayError:
+        raise
+    except Exception as error:
+        # A damaged archive fails anywhere in mpyq (OSError "Invalid data stream" from bz2, zlib.error),
+        # in s2protocol's decoders (TruncatedError, CorruptedError, KeyError, TypeError, IndexError) or
+        # on the nonsense values it decodes; none of those names the file.
+        raise ReplayError(f"{path} is damaged: {type(error).__name__}: {error}") from error
+
+
+def _decode(protocol, archive, header, build, path: Path) -> tuple[ReplayInfo, UnitSegments]:
+    details = protocol.decode_replay_details(_member(archive, path, "replay.details"))
+    init = protocol.decode_replay_initdata(_member(archive, path, "replay.initdata"))
     description = init["m_syncLobbyState"]["m_gameDescription"]
     map_size = (int(description["m_mapSizeX"]), int(description["m_mapSizeY"]))
+    if min(map_size) < 1:
+        raise ReplayError(f"{path} is damaged: its map is {map_size[0]} x {map_size[1]} cells")
     players = tuple({"name": _text(p["m_name"]), "race": _text(p["m_race"]), "result": _RESULTS.get(p["m_result"], "?")}
                     for p in details["m_playerList"][:2])
     winners = [i + 1 for i, p in enumerate(players) if p["result"] == "Win"]
     game_loops = int(header["m_elapsedGameLoops"])
+    if not 0 <= game_loops <= MAX_GAME_LOOPS:
+        raise ReplayError(f"{path} is damaged: its header says the game lasted {game_loops} game loops "
+                          f"(more than a day, {MAX_GAME_LOOPS})")
     tracker = archive.read_file("replay.tracker.events")
     if not tracker:
         raise ReplayError(f"{path} has no tracker events (replays before game version 2.0.8 lack them)")
