@@ -26,6 +26,11 @@ Steps:
 6. Every frame, the V2020 walker is posed at (qpos, qvel) with `physics.forward()` and dm_control's
    own `reference_pose.utils.get_features` gives the eleven pose arrays, the same function the
    tracking task compares the walker with.
+
+Before step 1 the AMC frames are checked (`check_amc_frames`): a non-finite or absurdly large value,
+frames of unequal length, or too few frames for parse_amc's spline is a `ClipConversionError` naming
+the file, the frame and the value. Unchecked, dm_control raises PhysicsError or scipy a TypeError
+("m > k must hold") without the file's name, or a 1e308-degree angle quietly becomes a clip.
 """
 
 from __future__ import annotations
@@ -36,9 +41,23 @@ import numpy as np
 
 from envsuite.mocap.clips import POSE_FIELDS, Clip
 
+class ClipConversionError(ValueError):
+    """An AMC file cannot be converted into a clip; the message names the file (and frame and value)."""
+
+
 DEFAULT_DT = 0.03  # MoCapAct's clips; the tracking task needs a whole multiple of its 0.005 s physics step
 ROOT_SCALE_GRID = np.round(np.arange(0.70, 1.5001, 0.01), 2)
 GROUND_MODES = ("per-frame", "none")
+
+# What a CMU AMC frame can plausibly hold (check_amc_frames). The bounds are far beyond the real
+# takes, so that only damage or a unit mix-up trips them, and far below where the numbers stop
+# meaning anything (sin of 1e308 degrees) or MuJoCo calls the state invalid (|qpos| > 1e10).
+MAX_JOINT_DEGREES = 3600.0  # ten turns; the largest of the 263 CMU takes in ../shared/data: 2611 (14_13, lthumb)
+MAX_ROOT_DEGREES = 36000.0  # 100 turns: the root's Euler angles are unwrapped over a take, so a walk in
+#                             circles accumulates them (142_relaxedwalk reaches 6267, 17 turns)
+MAX_ROOT_UNITS = 17_700.0  # about 1 km at parse_amc's 0.056444 m per length unit; the CMU takes stay within
+#                            56 units (3.2 m) of the capture origin
+SPLINE_POINTS = 4  # parse_amc fits a cubic spline (scipy splrep, k=3) per coordinate: it needs k + 1 frames
 
 
 def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT,
@@ -61,14 +80,15 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT,
         raise FileNotFoundError(f"no AMC file at {amc_path}")
     if not (dt > 0 and abs(dt / 0.005 - round(dt / 0.005)) < 1e-9):
         raise ValueError(f"dt must be a positive multiple of the tracking task's 0.005 s physics step, got {dt}")
+    check_amc_frames(amc_path, dt)
     suite_physics = humanoid_CMU.Physics.from_xml_string(*humanoid_CMU.get_model_and_assets())
     try:
         converted = parse_amc.convert(str(amc_path), suite_physics, dt)
-    except (ValueError, IndexError) as error:
-        raise ValueError(f"{amc_path} could not be read as a CMU AMC file ({error})") from error
+    except (ValueError, IndexError, TypeError) as error:
+        raise ClipConversionError(f"{amc_path} could not be read as a CMU AMC file ({error})") from error
     qpos = np.array(converted.qpos.T, dtype=np.float64)  # (T, 63)
-    if qpos.shape[0] < 2:
-        raise ValueError(f"{amc_path} is shorter than two frames at dt {dt}")
+    if qpos.shape[0] < 2 or not np.isfinite(qpos).all():  # check_amc_frames keeps both from happening
+        raise ClipConversionError(f"{amc_path} gave {qpos.shape[0]} frames at dt {dt}, or non-finite ones")
     qpos[:, 3:7] /= np.linalg.norm(qpos[:, 3:7], axis=1, keepdims=True)
 
     arena = arenas.Floor()
@@ -89,10 +109,16 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT,
         mujoco.mj_differentiatePos(physics.model.ptr, qvel[t], dt, qpos[t], qpos[t + 1])
     qvel[-1] = qvel[-2]
 
+    from dm_control.rl.control import PhysicsError
+
     frames = {field: [] for field in POSE_FIELDS}
     for t in range(len(qpos)):
         utils.set_walker(physics, walker, qpos[t], qvel[t])
-        physics.forward()  # not only kinematics: end effectors are sensors, the CoM is subtree_com
+        try:
+            physics.forward()  # not only kinematics: end effectors are sensors, the CoM is subtree_com
+        except PhysicsError as error:
+            raise ClipConversionError(f"{amc_path}: MuJoCo rejected the converted pose at {t * dt:.3f} s "
+                                      f"(clip frame {t}): {error}") from error
         features = utils.get_features(physics, walker)
         for field in POSE_FIELDS:
             frames[field].append(np.asarray(features[field], dtype=np.float64).reshape(-1))
@@ -104,6 +130,65 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT,
         attrs={"source": np.bytes_(amc_path.name.encode()), "root_scale": np.float64(root_scale),
                "ground": np.bytes_(ground.encode()), "converter": np.bytes_(b"envsuite.mocap.convert.amc_to_clip")},
     )
+
+
+def check_amc_frames(amc_path, dt: float = DEFAULT_DT) -> int:
+    """The number of frames of an AMC file, after checking them as the module docstring says.
+
+    Reads the frames as dm_control's parse_amc does (so that the check sees what the conversion will
+    convert); raises ClipConversionError naming the file, the frame and the value.
+    """
+    from dm_control.suite.utils import parse_amc
+
+    amc_path = Path(amc_path)
+    try:
+        values = parse_amc.parse(str(amc_path))
+    except (ValueError, IndexError, UnicodeDecodeError) as error:
+        raise ClipConversionError(f"{amc_path} could not be read as a CMU AMC file ({error})") from error
+    needed = next(n for n in range(SPLINE_POINTS, 10**6) if _resampled_length(n, dt) >= 2)
+    if len(values) < needed:
+        raise ClipConversionError(
+            f"{amc_path} has {len(values)} frame(s); converting it needs at least {needed}: parse_amc's cubic "
+            f"spline needs {SPLINE_POINTS}, and a clip needs two frames {dt} s apart at the AMC's 120 fps")
+    labels = _value_labels(amc_path)
+    for frame, row in enumerate(values, start=1):  # AMC frames are numbered from 1
+        if row.shape != values[0].shape:
+            raise ClipConversionError(f"{amc_path} frame {frame} has {row.size} values, frame 1 has {values[0].size}")
+        bounds = np.full(row.shape, MAX_JOINT_DEGREES)
+        bounds[:3], bounds[3:6] = MAX_ROOT_UNITS, MAX_ROOT_DEGREES  # parse_amc: root x, y, z, then 3 angles
+        bad = np.flatnonzero(~(np.abs(row) <= bounds))  # NaN compares False: caught here too
+        if bad.size:
+            i = int(bad[0])
+            label = labels[i] if len(labels) == row.size else f"value {i + 1}"
+            unit, what = ("length units", "a position") if i < 3 else ("degrees", "an angle")
+            raise ClipConversionError(
+                f"{amc_path} frame {frame}, {label}: {float(row[i]):g} is not {what} a CMU capture can hold "
+                f"(finite and within +-{bounds[i]:g} {unit}); the file is damaged")
+    return len(values)
+
+
+def _resampled_length(n_frames: int, dt: float) -> int:
+    """How many frames parse_amc.convert makes of n_frames at 120 fps, resampled to dt (its own times)."""
+    from dm_control.suite.utils.parse_amc import MOCAP_DT
+
+    times = np.arange(0, n_frames * MOCAP_DT - 1e-8, MOCAP_DT)
+    resampled = np.arange(0, n_frames * MOCAP_DT, dt)
+    return int(np.count_nonzero(resampled <= times[-1])) if len(times) else 0
+
+
+def _value_labels(amc_path: Path) -> list[str]:
+    """'root value 1 of 6', 'lfemur value 2 of 3', ...: the names of a frame's values, from frame 1's lines."""
+    labels, in_first = [], False
+    with open(amc_path) as lines:
+        for line in lines:
+            tokens = line.split()
+            if tokens == ["1"]:
+                in_first = True
+            elif in_first and (not tokens or tokens == ["2"]):
+                break
+            elif in_first:
+                labels += [f"{tokens[0]} value {k} of {len(tokens) - 1}" for k in range(1, len(tokens))]
+    return labels
 
 
 def _scaled(qpos: np.ndarray, scale: float) -> np.ndarray:
