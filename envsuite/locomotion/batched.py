@@ -221,7 +221,7 @@ class BatchedLocomotionVectorEnv(VectorEnv):
     | Reset | `reset(seed=s)` seeds env i with s + i (an int) or seeds[i] (a list), as SyncVectorEnv |
     | Step | rewards, terminated as the single env; truncated after `max_episode_steps` (1000) |
     | Autoreset | NEXT_STEP: the step after an episode ends returns the reset observation, reward 0 |
-    | Bad actions | wrong shape/dtype or NaN/inf: ValueError naming the env and the space |
+    | Bad actions | wrong shape/dtype or NaN/inf: ValueError naming the env and the space. Huge finite actions cost what they cost in the single env and in gymnasium's v5 env: -inf reward for float32 actions beyond about 1.8e19 (their float32 squares overflow) |
     """
 
     metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}

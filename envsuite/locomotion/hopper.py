@@ -12,7 +12,7 @@ medium-replay,medium-expert}-v0`.
 | Termination | unhealthy: z < 0.7, or torso angle outside [-0.2, 0.2], or any obs[1:] outside [-100, 100] |
 | Truncation | 1000 steps (TimeLimit added at registration) |
 | Starting state | qpos = [0, 1.25, 0, 0, 0, 0] + U(+-0.005), qvel = U(+-0.005) |
-| Bad actions | NaN/inf, wrong shape or non-float dtype: ValueError naming env and space. Out-of-bounds floats are passed on as in gymnasium: MuJoCo clamps the control to [-1, 1], the control cost uses the given action. |
+| Bad actions | NaN/inf, wrong shape or non-float dtype: ValueError naming env and space. Out-of-bounds floats are passed on as in gymnasium: MuJoCo clamps the control to [-1, 1], the control cost uses the given action. A huge action gives a huge control cost, exactly as in gymnasium's own Hopper-v5: for a float32 action the squares are float32, so from about |a| = 1.8e19 they overflow and the reward is -inf (numpy warns of the overflow); a float64 action of 1e30 gives a finite reward near -3e57. Clip actions to the space if that matters. |
 | Arguments | every keyword of gymnasium's `HopperEnv` v5, plus `dataset_id`, `ref_min_score`, `ref_max_score` (set by the registry) |
 
 Version history: v0 (envsuite 0.1): gymnasium Hopper-v5 dynamics, observations, rewards, termination.
