@@ -227,12 +227,12 @@ class AndroidEnvAdapter(gymnasium.Env):
     def _checked_action(self, action) -> dict:
         """`action` with its points as float32 arrays, if it is in the action space; ValueError otherwise."""
         if isinstance(action, Mapping) and set(action) == set(self.action_space.spaces):
-            try:
-                coerced = dict(action, touch_yx=np.asarray(action["touch_yx"], dtype=np.float32),
-                               lift_yx=np.asarray(action["lift_yx"], dtype=np.float32))
-            except (TypeError, ValueError):
-                coerced = None
-            if coerced is not None and self.action_space.contains(coerced):
+            # numeric dtype, shape (2,), finite: else a ValueError naming the field (strings, which
+            # numpy would parse as numbers, and object arrays included)
+            points = {field: android_spaces.checked_point(self._env_name(), field, action[field]).astype(np.float32)
+                      for field in ("touch_yx", "lift_yx")}
+            coerced = dict(action, **points)
+            if self.action_space.contains(coerced):
                 return coerced
         raise ValueError(f"{self._env_name()}: the action must be in {self.action_space} (spaces.make_action builds "
                          f"one), got {action!r}")

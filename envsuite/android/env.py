@@ -17,8 +17,9 @@ the spaces spaces.py's (shared with the android_env adapter), the goals the line
 | Arguments | `task_set` ("general", "webshop" or the path of an instruction file), `render_width`, `render_height`, `horizon` (overrides the tasks'), `render_mode` ("rgb_array") |
 | Info | `instruction`, `family`, `success`, `action_name`, `invalid_action`, `ui_tree` (the phone's accessibility-style tree, for scripted policies) |
 
-Out-of-range points are clipped to [0, 1]; a non-finite point, an unknown key or a wrong type is a
-ValueError naming the field.
+Out-of-range points are clipped to [0, 1]; a point that is not two finite numbers of an int or float
+dtype (a string, which numpy would parse, an object array, NaN), an unknown key or a wrong type is a
+ValueError naming the env and the field (spaces.checked_point).
 
 Version history: v0 (envsuite 0.1).
 """
@@ -114,7 +115,7 @@ class AndroidStubEnv(DatasetEnvMixin, gymnasium.Env):
     def step(self, action):
         if self.task is None:
             raise RuntimeError("call reset() before step()")
-        action_type, touch, lift, text = _checked_action(action)
+        action_type, touch, lift, text = _checked_action(self._env_name(), action)
         invalid, status = False, False
         device = self.device
         if action_type == spaces.TYPE:
@@ -160,38 +161,32 @@ class AndroidStubEnv(DatasetEnvMixin, gymnasium.Env):
                 "invalid_action": invalid, "ui_tree": self.device.ui_tree(elements)}
 
 
-def _checked_action(action) -> tuple[int, tuple[float, float], tuple[float, float], str]:
+def _checked_action(env_name: str, action) -> tuple[int, tuple[float, float], tuple[float, float], str]:
     """(action_type, touch, lift, text) of an action dict; missing points are (0, 0) / the touch."""
     if not isinstance(action, dict):
-        raise ValueError(f"an Android action is a dict with keys {ACTION_KEYS}, got {type(action).__name__}")
+        raise ValueError(f"{env_name}: an Android action is a dict with keys {ACTION_KEYS}, got {type(action).__name__}")
     unknown = set(action) - set(ACTION_KEYS)
     if unknown or "action_type" not in action:
-        raise ValueError(f"an Android action has the keys {ACTION_KEYS} (action_type required); got {sorted(action)}")
+        raise ValueError(f"{env_name}: an Android action has the keys {ACTION_KEYS} (action_type required); "
+                         f"got {sorted(action)}")
     code = action["action_type"]
     if isinstance(code, (bool, np.bool_)) or not isinstance(code, (int, np.integer)) and not (
             isinstance(code, np.ndarray) and code.shape == () and np.issubdtype(code.dtype, np.integer)):
-        raise ValueError(f"action_type must be an integer AitW code, got {code!r}")
+        raise ValueError(f"{env_name}: action_type must be an integer AitW code, got {code!r}")
     code = int(code)
     if not 0 <= code < spaces.NUM_ACTION_CODES:
-        raise ValueError(f"action_type must be one of AitW's codes 0..{spaces.NUM_ACTION_CODES - 1}, got {code}")
-    touch = _point(action.get("touch_yx", (0.0, 0.0)), "touch_yx")
-    lift = _point(action["lift_yx"], "lift_yx") if "lift_yx" in action else touch
+        raise ValueError(f"{env_name}: action_type must be one of AitW's codes 0..{spaces.NUM_ACTION_CODES - 1}, "
+                         f"got {code}")
+    touch = _point(env_name, "touch_yx", action.get("touch_yx", (0.0, 0.0)))
+    lift = _point(env_name, "lift_yx", action["lift_yx"]) if "lift_yx" in action else touch
     text = action.get("typed_text", "")
     if not isinstance(text, str):
-        raise ValueError(f"typed_text must be a str, got {type(text).__name__}")
+        raise ValueError(f"{env_name}: typed_text must be a str, got {type(text).__name__}")
     if len(text) > spaces.MAX_TYPED_LENGTH:
-        raise ValueError(f"typed_text has {len(text)} characters; at most {spaces.MAX_TYPED_LENGTH}")
+        raise ValueError(f"{env_name}: typed_text has {len(text)} characters; at most {spaces.MAX_TYPED_LENGTH}")
     return code, touch, lift, text
 
 
-def _point(value, name: str) -> tuple[float, float]:
-    try:
-        point = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be two numbers (y, x), got {value!r}") from None
-    if point.shape != (2,):
-        raise ValueError(f"{name} must have shape (2,) (y, x), got shape {point.shape}")
-    if not np.all(np.isfinite(point)):
-        raise ValueError(f"{name} must be finite, got {point.tolist()}")
-    y, x = np.clip(point, 0.0, 1.0)  # a point off the screen lands on its edge
+def _point(env_name: str, field: str, value) -> tuple[float, float]:
+    y, x = np.clip(spaces.checked_point(env_name, field, value), 0.0, 1.0)  # a point off the screen lands on its edge
     return float(y), float(x)

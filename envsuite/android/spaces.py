@@ -55,6 +55,25 @@ def action_space() -> spaces.Dict:
     })
 
 
+def checked_point(env_name: str, field: str, value) -> np.ndarray:
+    """An action's (y, x) point (touch_yx, lift_yx) as float64 of shape (2,), or ValueError naming the
+    env and the field: the values must be of a real numeric dtype (ints or floats; not strings, which
+    numpy would parse, nor objects, bools or complex numbers), two of them, and finite."""
+    try:
+        point = np.asarray(value)
+    except (TypeError, ValueError):  # e.g. a ragged list
+        raise ValueError(f"{env_name}: {field} must be two numbers (y, x), got {value!r}") from None
+    if point.dtype.kind not in "iuf":
+        raise ValueError(f"{env_name}: {field} must be two numbers (y, x) of an int or float dtype, got {value!r} "
+                         f"(dtype {point.dtype}); build actions with spaces.make_action")
+    if point.shape != (2,):
+        raise ValueError(f"{env_name}: {field} must have shape (2,) (y, x), got shape {point.shape}")
+    point = point.astype(np.float64)
+    if not np.all(np.isfinite(point)):
+        raise ValueError(f"{env_name}: {field} must be finite, got {point.tolist()}")
+    return point
+
+
 def observation_space(height: int, width: int) -> spaces.Dict:
     return spaces.Dict({
         "screen": spaces.Box(0, 255, (height, width, 3), dtype=np.uint8),

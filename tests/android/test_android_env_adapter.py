@@ -287,7 +287,7 @@ def test_annotations_come_from_the_accessibility_forest():
 def test_a_bad_action_is_a_value_error(adapter):
     adapter.reset(seed=0)
     bad = spaces.make_action(spaces.DUAL_POINT, (np.nan, 0.5))
-    with pytest.raises(ValueError, match="AndroidEnvAdapter.*action must be in"):
+    with pytest.raises(ValueError, match="AndroidEnvAdapter.*touch_yx must be finite"):
         adapter.step(bad)
     with pytest.raises(ValueError, match="action must be in"):
         adapter.step({"action_type": spaces.DUAL_POINT})
