@@ -15,6 +15,8 @@ import envsuite  # noqa: F401  (registers the envsuite ids)
 from envsuite.locomotion import ant, half_cheetah, hopper, walker2d
 
 ENVS = {"Hopper": hopper, "HalfCheetah": half_cheetah, "Walker2d": walker2d, "Ant": ant}
+# gymnasium's passive env checker warns of the inf reward, in both envs
+pytestmark = pytest.mark.filterwarnings("ignore:.*The reward is an inf value:UserWarning")
 
 
 def _first_step(env_id: str, action: np.ndarray):
@@ -25,10 +27,6 @@ def _first_step(env_id: str, action: np.ndarray):
             return env.step(action)
     finally:
         env.close()
-
-
-# gymnasium's passive env checker warns of the inf reward, in both envs
-pytestmark = pytest.mark.filterwarnings("ignore:.*The reward is an inf value:UserWarning")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
