@@ -416,16 +416,32 @@ def _one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def os_error_message(error: OSError) -> str:
+    """What went wrong with which file, and what to do about it."""
+    import errno
+
+    where = f" {error.filename}" if error.filename else ""
+    advice = {
+        errno.EACCES: "check the folder's permissions (ls -ld) or choose another with --out / --to",
+        errno.EPERM: "check the folder's permissions (ls -ld) or choose another with --out / --to",
+        errno.EROFS: "the filesystem is read-only: choose another folder",
+        errno.ENOSPC: "the disk is full: free space or choose another folder",
+        errno.EDQUOT: "the disk quota is exceeded: free space or choose another folder",
+    }.get(error.errno, "check the path and try again")
+    return f"{error.strerror or error}:{where}; {advice}"
+
+
 def main(argv=None) -> int:
     from datagen.generate import GenerationBusyError, GenerationError
     from datagen.runner import WorkerDiedError
     from envsuite.data import DatasetError
+    from envsuite.paths import InvalidIdError
 
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
         return args.func(args)
-    except (UsageError, RecipeError) as error:
+    except (UsageError, RecipeError, InvalidIdError) as error:
         message = _one_line(str(error))
         print(message if message.startswith("envsuite-datagen") else f"envsuite-datagen: error: {message}",
               file=sys.stderr)
@@ -433,6 +449,9 @@ def main(argv=None) -> int:
     except (DatasetError, FileNotFoundError, FileExistsError, GenerationBusyError, GenerationError,
             WorkerDiedError) as error:
         print(f"envsuite-datagen: {_one_line(str(error))}", file=sys.stderr)
+        return 1
+    except OSError as error:  # an unwritable --to / --out folder, a full disk, ...: one line, no traceback
+        print(f"envsuite-datagen: {_one_line(os_error_message(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("envsuite-datagen: interrupted; rerun the same command to continue", file=sys.stderr)

@@ -54,14 +54,30 @@ def recipe_ids() -> list[str]:
 
 
 def load_recipe(dataset_id: str) -> "Recipe":
-    path = RECIPES_DIR / f"{dataset_id}.toml"
-    if "/" not in dataset_id or not path.is_file():
-        close = difflib.get_close_matches(dataset_id, recipe_ids(), n=3, cutoff=0.5)
+    """The packaged recipe of a dataset id. The id is checked against the catalogue's grammar before
+    any path is built from it, and the file must lie inside RECIPES_DIR and name the same id."""
+    def unknown() -> RecipeError:
+        close = difflib.get_close_matches(str(dataset_id), recipe_ids(), n=3, cutoff=0.5)
         hint = f" Did you mean {', '.join(close)}?" if close else ""
-        raise RecipeError(f"unknown dataset id {dataset_id!r}.{hint} `envsuite-datagen list` shows them all.")
+        return RecipeError(f"unknown dataset id {dataset_id!r}.{hint} `envsuite-datagen list` shows them all.")
+
+    try:
+        paths.check_dataset_id(dataset_id)
+    except paths.InvalidIdError:
+        raise unknown() from None
+    path = RECIPES_DIR / f"{dataset_id}.toml"
+    if not path.is_file():
+        raise unknown()
+    try:
+        paths.inside(RECIPES_DIR, path, "recipe")
+    except paths.InvalidIdError as error:
+        raise RecipeError(str(error)) from None
     with open(path, "rb") as f:
         data = tomllib.load(f)
-    return Recipe.from_dict(data, source=path)
+    recipe = Recipe.from_dict(data, source=path)
+    if recipe.dataset_id != dataset_id:
+        raise RecipeError(f"{path}: its dataset_id {recipe.dataset_id!r} is not its file's id {dataset_id!r}")
+    return recipe
 
 
 def env_episode_seed(recipe_seed: int, episode_index: int) -> int:
@@ -113,6 +129,19 @@ class Recipe:
             raise RecipeError(f"{source}: a recipe needs at least one [[policies]] entry")
         if kind not in ("policies", "training_record", "bot_battles"):
             raise RecipeError(f"{source}: unknown source {kind!r}")
+        # a recipe names only catalogue ids, registered envs and assets inside the package: never a
+        # path outside --out, a 'module:Entry' env (gymnasium would import the module) or a file elsewhere
+        from envsuite.registry import check_env_id
+
+        try:
+            paths.check_dataset_id(need("dataset_id"))
+            check_env_id(need("env_id"), envsuite_only=True)
+            for name in [p.get("asset") for p in policies if p.get("asset")] + ([data["record"]] if data.get("record") else []):
+                paths.asset_path(*str(name).split("/"))
+        except paths.InvalidIdError as error:
+            raise RecipeError(f"{source}: {error}") from None
+        except FileNotFoundError:
+            pass  # a missing asset is reported where it is read, with the command that makes it
         return cls(
             dataset_id=need("dataset_id"), family=need("family"), env_id=need("env_id"), seed=int(need("seed")),
             sizes=sizes, episodes_per_shard=int(data.get("episodes_per_shard", 16)),

@@ -51,21 +51,44 @@ def _spread(length: int, count: int) -> list[int]:
     return sorted(set(np.linspace(0, length - 1, min(length, count)).round().astype(int).tolist()))
 
 
+def replay_env_kwargs(ds) -> dict:
+    """The env kwargs to replay a dataset with: those of envsuite's own recipe of its id, never the file's.
+
+    A file's attributes never choose code or paths (an env kwarg can name a file): a file whose
+    recorded kwargs differ from the packaged recipe's is refused rather than followed.
+    """
+    from datagen.recipes import RecipeError, load_recipe
+
+    recorded = dict((ds.recipe or {}).get("env_kwargs") or {})
+    try:
+        packaged = dict(load_recipe(ds.dataset_id).env_kwargs or {})
+    except RecipeError:
+        packaged = None
+    if packaged is None:
+        if recorded:
+            raise ValueError(f"{ds.dataset_id} records env kwargs {sorted(recorded)} but envsuite has no recipe of "
+                             "that id to check them against; render replays only with a packaged recipe's kwargs")
+        return {}
+    if recorded != packaged:
+        raise ValueError(f"{ds.dataset_id} records env kwargs {recorded} that differ from envsuite's recipe "
+                         f"({packaged}); regenerate it with this envsuite to render it")
+    return packaged
+
+
 def _replay(ds, index, episode, max_frames, size) -> list[np.ndarray]:
     use_cpu_rendering()
-    import gymnasium
-
-    import envsuite  # noqa: F401
+    from envsuite.registry import make_registered_env
 
     recipe = ds.recipe or {}
     base_env_id = (ds.env_spec or {}).get("base_env_id") or ds.env_id
-    kwargs = dict(recipe.get("env_kwargs") or {})
+    kwargs = replay_env_kwargs(ds)
     kwargs.pop("dataset_id", None)
     if ds.family == "mocap":
         kwargs.update(render_width=size, render_height=size)
     elif ds.family == "locomotion":
         kwargs.update(width=size, height=size)
-    env = gymnasium.make(base_env_id, render_mode="rgb_array", **kwargs)
+    # built from the registry by id only: an env_spec naming 'module:Entry' is refused, never imported
+    env = make_registered_env(base_env_id, envsuite_only=True, render_mode="rgb_array", **kwargs)
     options = None
     if ds.family == "mocap":
         from datagen.mocap import episode_options

@@ -8,9 +8,39 @@ so both places are tried, the installed one first.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
+
+# The catalogue's grammar (DESIGN.md section 2): `<family>/<name>-v<N>`, lower-case family, one
+# slash, a name of letters, digits, '_', '.', '-' that never starts with '.' (so no '..' part).
+DATASET_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*/[A-Za-z0-9_][A-Za-z0-9_.-]*-v[0-9]+\Z")
+# An asset named by a recipe: `<folder>/<file>`, each part a plain name.
+ASSET_NAME_PATTERN = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)+\Z")
+
+
+class InvalidIdError(ValueError):
+    """An id or a name does not follow the catalogue's grammar, or would reach outside its folder."""
+
+
+def check_dataset_id(dataset_id) -> str:
+    """`dataset_id` if it follows `<family>/<name>-v<N>` (no '..', no extra slash); else InvalidIdError."""
+    if not isinstance(dataset_id, str) or not DATASET_ID_PATTERN.match(dataset_id) or ".." in dataset_id:
+        raise InvalidIdError(
+            f"invalid dataset id {dataset_id!r}: a dataset id is '<family>/<name>-v<N>' with one slash "
+            "and no '..', e.g. 'locomotion/hopper-medium-v0'; `envsuite-datagen list` shows them all."
+        )
+    return dataset_id
+
+
+def inside(root: str | os.PathLike, path: str | os.PathLike, what: str) -> Path:
+    """`path` resolved, if it stays inside `root` resolved (symlinks followed); else InvalidIdError."""
+    resolved_root = Path(root).resolve()
+    resolved = Path(path).resolve()
+    if resolved != resolved_root and resolved_root not in resolved.parents:
+        raise InvalidIdError(f"{what} {str(path)!r} resolves to {resolved}, outside {resolved_root}; refused")
+    return resolved
 
 
 def assets_dir() -> Path:
@@ -25,8 +55,16 @@ def assets_dir() -> Path:
 
 
 def asset_path(*parts: str) -> Path:
-    """Path of one committed asset, e.g. asset_path("locomotion", "hopper_expert.npz")."""
+    """Path of one committed asset, e.g. asset_path("locomotion", "hopper_expert.npz").
+
+    The name must be plain parts (no '..', no absolute path) and must resolve inside the assets folder.
+    """
+    name = "/".join(parts)
+    if not ASSET_NAME_PATTERN.match(name) or ".." in parts:
+        raise InvalidIdError(f"invalid asset name {name!r}: an asset is '<folder>/<file>' of plain names, e.g. "
+                             "'locomotion/hopper_expert.npz'")
     path = assets_dir().joinpath(*parts)
+    inside(assets_dir(), path, "asset")
     if not path.exists():
         hint = ""
         if parts and parts[0] == "locomotion" and path.suffix == ".npz":
@@ -44,8 +82,9 @@ def data_dir() -> Path:
 
 def dataset_path(dataset_id: str, root: str | os.PathLike | None = None) -> Path:
     """Cache path of a dataset id `<namespace>/<name>-vN` -> <root>/<namespace>/<name>-vN.h5."""
-    parts = dataset_id.split("/")
-    if len(parts) != 2 or not all(parts):
-        raise ValueError(f"dataset id {dataset_id!r} is not of the form '<family>/<name>-vN', e.g. 'locomotion/hopper-medium-v0'")
+    family, name = check_dataset_id(dataset_id).split("/")
     base = Path(root) if root is not None else data_dir()
-    return base / parts[0] / f"{parts[1]}.h5"
+    path = base / family / f"{name}.h5"
+    # a family folder that is a symlink leading elsewhere would write outside the root
+    inside(base, path, "dataset path")
+    return path

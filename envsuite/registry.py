@@ -238,6 +238,31 @@ def unknown_id_message(what: str, given: str, known: list[str]) -> str:
     return f"unknown {what} id {given!r}.{hint} `envsuite-datagen list` shows them all."
 
 
+def check_env_id(env_id, envsuite_only: bool = False) -> str:
+    """`env_id` if it names an env registered with gymnasium by id; else paths.InvalidIdError.
+
+    gymnasium.make("module:Entry") imports `module`: an id read from a recipe or a dataset file must
+    never choose code, so such ids are refused, and with envsuite_only so is any id that is not one
+    of envsuite's own (`envsuite/...`).
+    """
+    if not isinstance(env_id, str) or ":" in env_id:
+        raise paths.InvalidIdError(
+            f"invalid env id {env_id!r}: an env is named by its registered id (e.g. 'envsuite/Hopper-v0'), "
+            "never 'module:Entry', which would import a module")
+    register_all()
+    known = [e.env_id for e in env_entries()]
+    if envsuite_only and env_id not in known:
+        raise paths.InvalidIdError(unknown_id_message("envsuite env", env_id, known))
+    if env_id not in gymnasium.registry:
+        raise paths.InvalidIdError(unknown_id_message("env", env_id, known))
+    return env_id
+
+
+def make_registered_env(env_id: str, envsuite_only: bool = False, **kwargs):
+    """gymnasium.make for an id checked by check_env_id (never a module path)."""
+    return gymnasium.make(check_env_id(env_id, envsuite_only=envsuite_only), **kwargs)
+
+
 def register_all() -> None:
     """Register every env id with gymnasium (idempotent)."""
     for entry in env_entries():

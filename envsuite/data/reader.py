@@ -583,14 +583,19 @@ class Dataset:
     def env(self, **kwargs: Any) -> gymnasium.Env:
         """`gymnasium.make(env_id, **kwargs)` for the environment the dataset was collected in."""
         import envsuite  # noqa: F401  - importing envsuite registers the envsuite/* ids
+        from envsuite.paths import InvalidIdError
+        from envsuite.registry import check_env_id
 
-        if self.env_id not in gymnasium.registry:
+        try:
+            # a file's attributes never choose code: 'module:Entry' ids are refused, not imported
+            env_id = check_env_id(self.env_id)
+        except InvalidIdError as error:
             raise DatasetError(
-                f"{self.dataset_id} was collected in {self.env_id!r}, which is not registered with gymnasium; "
-                "install and import the package that registers it (envsuite registers its envsuite/* ids on "
-                "import) and call env() again"
-            )
-        return gymnasium.make(self.env_id, **kwargs)
+                f"{self.dataset_id} was collected in {self.env_id!r}, which is not registered with gymnasium "
+                f"({error}); install and import the package that registers it (envsuite registers its envsuite/* "
+                "ids on import) and call env() again"
+            ) from None
+        return gymnasium.make(env_id, **kwargs)
 
     def get_normalized_score(self, returns: float | np.ndarray) -> float | np.ndarray:
         """D4RL normalized score (returns - ref_min_score) / (ref_max_score - ref_min_score)."""

@@ -7,7 +7,7 @@ Where it sits: `datagen` runners (and anyone converting data into envsuite) call
 How it works (DESIGN.md section 3):
 
 - Everything is written into `<path>.partial`. `finalize()` writes the root attributes, flushes,
-  closes and fsyncs the file, renames it onto `<path>` with `os.replace` and fsyncs the folder, so
+  closes and fsyncs the file, renames it onto `<path>` (only if it is still the file written) and fsyncs the folder, so
   a crash never leaves a file at the final path that looks complete. An exception inside
   `with DatasetWriter(...)` (or `abort()`) deletes the partial file instead.
 - `add_episode` takes one whole episode. Episodes are buffered up to `buffer_bytes` and then
@@ -64,6 +64,7 @@ from envsuite.data.format import (
     space_to_json,
 )
 from envsuite.data.nested import flatten, leaf_spaces
+from envsuite.data.safe_files import SpaceGuardedFile, create_exclusive, replace_regular, require_free_space
 
 # Episodes are buffered in memory up to this many bytes before one append per array.
 DEFAULT_BUFFER_BYTES = 1 << 20
@@ -197,7 +198,15 @@ class DatasetWriter:
             raise ValueError(f"extra_attrs may not set the format's own attributes {reserved}")
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = h5py.File(self.partial_path, "w")
+        # Created exclusively (never through a symlink planted at the .partial name) and written through
+        # a guard that turns a full disk into an error we raise, instead of an HDF5 crash (safe_files.py).
+        self._guard = SpaceGuardedFile(create_exclusive(self.partial_path), self.partial_path)
+        try:
+            self._file = h5py.File(self._guard, "w")
+        except BaseException:
+            self.partial_path.unlink(missing_ok=True)
+            self._guard.close()
+            raise
         self._columns: dict[str, _Column] | None = None  # created from the first episode
         self._buffered_bytes = 0
         self._total_steps = 0
@@ -442,8 +451,17 @@ class DatasetWriter:
         return _Column(dataset=dataset, dtype=block.dtype, row_shape=row_shape, is_text=is_text,
                        digest=ArrayDigest(is_text=is_text))
 
+    def _raise_if_disk_full(self) -> None:
+        """The disk-full error the guarded file recorded, raised (the file is lost: the caller aborts)."""
+        if self._guard.error is not None:
+            error = self._guard.error
+            raise OSError(error.errno, f"{error.strerror}: writing {self.partial_path} failed, the dataset was "
+                          "not written", str(self.partial_path))
+
     def _flush(self) -> None:
         """Append every buffered block to its HDF5 dataset (one write per array) and hash it."""
+        if self._buffered_bytes:
+            require_free_space(self.partial_path.parent, 0, f"writing {self.partial_path}")
         for column in (self._columns or {}).values():
             if not column.pending:
                 continue
@@ -455,6 +473,7 @@ class DatasetWriter:
             column.dataset[column.rows:new_rows] = block
             column.rows = new_rows
         self._buffered_bytes = 0
+        self._raise_if_disk_full()
 
     def finalize(self, metrics: Mapping[str, Any] | None = None) -> Path:
         """Write the metadata, hash and metrics, then atomically move the file to `path`.
@@ -500,9 +519,13 @@ class DatasetWriter:
             # last: the digest of every attribute as it reads back from the file
             attrs[ATTRS_DIGEST_KEY] = attributes_sha256(attrs, metrics_group.attrs)
             self._file.flush()
+            self._raise_if_disk_full()
             self._file.close()
-            _fsync_path(self.partial_path)
-            os.replace(self.partial_path, self.path)
+            self._raise_if_disk_full()
+            self._guard.fsync()
+            # rename only the file we wrote, not whatever may have been put at the .partial name since
+            replace_regular(self._guard.fileno(), self.partial_path, self.path)
+            self._guard.close()
             _fsync_directory(self.path.parent)
         except BaseException:
             self.abort()
@@ -516,11 +539,19 @@ class DatasetWriter:
             return
         self._state = "aborted"
         self._columns = None
+        # unlinked first (only if it is still our file): closing flushes HDF5's cache into the
+        # unlinked inode, or into the guard that discards it on a full disk, never onto a name
+        try:
+            named, opened = os.lstat(self.partial_path), os.fstat(self._guard.fileno())
+            if (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino):
+                self.partial_path.unlink()
+        except (FileNotFoundError, ValueError, OSError):
+            pass
         try:
             self._file.close()
         except Exception:  # noqa: BLE001 - the file is being thrown away; a close error changes nothing
             pass
-        self.partial_path.unlink(missing_ok=True)
+        self._guard.close()
 
 
 # -------------------------------------------------------------------- conversions and checks
@@ -638,14 +669,6 @@ def _is_numeric_array(value: Any) -> bool:
     except ValueError:  # ragged lists
         return False
     return array.ndim >= 1 and array.size > 0 and array.dtype.kind in "biuf"
-
-
-def _fsync_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _fsync_directory(directory: Path) -> None:
