@@ -76,14 +76,56 @@ def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = No
     try:
         with generation_lock(final_path, recipe.dataset_id):
             return _generate_locked(recipe, size, budget, final_path, workers, overwrite, progress, backend, address)
-    except OSError as error:
-        if error.errno not in WRITE_FAILURES:
+    except (OSError, RuntimeError) as error:
+        os_error = _as_write_failure(error)
+        if os_error is None:
             raise
-        raise _write_failure(error, final_path) from error
+        raise _write_failure(os_error, final_path) from error
 
 
 # errors of writing a file that the user fixes outside envsuite (space, permissions, the path)
 WRITE_FAILURES = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EFBIG}
+
+
+def _as_write_failure(error: BaseException) -> OSError | None:
+    """The OSError of a failed write, also where h5py reports one as a RuntimeError ('errno = 28')."""
+    if isinstance(error, OSError):
+        return error if error.errno in WRITE_FAILURES else None
+    if isinstance(error, RuntimeError):
+        import re
+
+        found = re.search(r"errno = (\d+)", str(error))
+        if found and int(found.group(1)) in WRITE_FAILURES:
+            number = int(found.group(1))
+            return OSError(number, os.strerror(number))
+    return None
+
+
+def step_bytes(observation_space, action_space) -> int:
+    """Uncompressed bytes of one stored step: observation and action leaves, reward and flags."""
+    from gymnasium import spaces
+
+    from envsuite.data.nested import leaf_spaces
+
+    total = 4 + 2 + 8  # float32 reward, terminal and timeout flags, episode bookkeeping
+    for space in [*leaf_spaces(observation_space, "o").values(), *leaf_spaces(action_space, "a").values()]:
+        if isinstance(space, spaces.Text):
+            total += 4 * space.max_length
+        elif isinstance(space, spaces.Discrete):
+            total += 8
+        else:
+            total += int(np.prod(space.shape, dtype=np.int64)) * np.dtype(space.dtype).itemsize
+    return total
+
+
+def _check_free_space_for(final_path: Path, budget: int, observation_space, action_space, shard_dir: Path) -> None:
+    """Refuse up front when the shards plus the dataset (about twice the raw data) cannot fit."""
+    from envsuite.data.safe_files import require_free_space
+
+    needed = 2 * budget * step_bytes(observation_space, action_space)
+    if shard_dir.is_dir():  # finished shards of an interrupted run are reused, not written again
+        needed -= sum(f.stat().st_size for f in shard_dir.glob("shard_*.npz"))
+    require_free_space(final_path.parent, max(needed, 0), f"{budget} steps of shards and dataset")
 
 
 def _generate_locked(recipe, size, budget, final_path, workers, overwrite, progress, backend, address) -> Path:
@@ -97,6 +139,7 @@ def _generate_locked(recipe, size, budget, final_path, workers, overwrite, progr
     runner = make_runner(recipe, final_path, workers, backend, address)
     try:
         observation_space, action_space, env_spec = recipe.spaces()
+        _check_free_space_for(final_path, budget, observation_space, action_space, runner.shard_dir)
         plan = recipe.episode_plan(action_space)
         entry = _registry_entry(recipe.dataset_id)
         recipe_json = dict(recipe.to_json(), size=size, budget_steps=budget, seed=recipe.seed)
@@ -179,10 +222,13 @@ def generation_lock(final_path: Path, dataset_id: str):
     between, the lock is taken again on the new file (two runs never both hold one)."""
     import fcntl
 
+    from envsuite.data.safe_files import open_lock_file
+
     lock_path = final_path.parent / f".{final_path.stem}.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     while True:
-        handle = open(lock_path, "a+")
+        # never through a symlink or a hard link planted at the lock's name (it would be truncated)
+        handle = os.fdopen(open_lock_file(lock_path), "r+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -193,7 +239,8 @@ def generation_lock(final_path: Path, dataset_id: str):
                 f"another envsuite-datagen generate (pid {holder}) is writing {dataset_id} to {final_path}; wait "
                 "for it to finish (or stop it) and rerun") from None
         try:
-            same_file = os.stat(lock_path).st_ino == os.fstat(handle.fileno()).st_ino
+            named, opened = os.lstat(lock_path), os.fstat(handle.fileno())
+            same_file = (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
         except FileNotFoundError:
             same_file = False
         if same_file:
@@ -228,13 +275,19 @@ def _write_failure(error: OSError, final_path: Path) -> Exception:
         if kept == 0:
             shutil.rmtree(shard_dir, ignore_errors=True)
     where = error.filename or final_path.parent
+    detail = f" ({error.strerror})" if error.strerror and "needs about" in error.strerror else ""
     reason = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
               errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
               errno.EPERM: "permission denied", errno.ENOTDIR: "a part of the path is a file, not a folder",
               errno.EFBIG: "the file is too large for the file system"}.get(error.errno, error.strerror or str(error))
     kept_note = f"; {kept} finished shards are kept in {shard_dir} for the rerun" if kept else ""
-    return GenerationError(f"cannot write {final_path} ({reason}: {where}); nothing half-written was left{kept_note}. "
-                           "Free space or choose another folder with --out, then rerun")
+    advice = {errno.EACCES: "Make the folder writable (chmod) or choose another with --out, then rerun",
+              errno.EPERM: "Make the folder writable (chmod) or choose another with --out, then rerun",
+              errno.EROFS: "Choose a writable folder with --out, then rerun",
+              errno.ENOTDIR: "Fix the path given to --out, then rerun"}.get(
+        error.errno, "Free space or choose another folder with --out, then rerun")
+    return GenerationError(f"cannot write {final_path} ({reason}: {where}){detail}; nothing half-written was left"
+                           f"{kept_note}. {advice}")
 
 
 def _check_existing(path: Path, budget: int, seed: int) -> None:

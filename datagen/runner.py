@@ -18,6 +18,7 @@ import json
 import multiprocessing
 import os
 import shutil
+import stat
 from pathlib import Path
 from typing import Any, Callable
 
@@ -25,6 +26,8 @@ import numpy as np
 
 from datagen.recipes import Recipe, episode_rng
 from envsuite.data.nested import map_structure
+from envsuite.data.safe_files import (UnsafeFileError, check_private_folder, create_exclusive, replace_regular,
+                                      require_free_space)
 from envsuite.policies import RowStreams
 from envsuite.policies.rollout import Trajectory, concatenate, rollout_batch, stack
 
@@ -104,6 +107,13 @@ def rollout_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajector
 SHARD_FORMAT = 3  # 3: per-episode noise streams (infos are optional members); other formats are recomputed
 
 
+def _read_no_follow(path: Path) -> str:
+    """The text of a file, refusing a symlink at its name (OSError ELOOP)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd) as f:
+        return f.read()
+
+
 def shard_dir_for(final_path: Path) -> Path:
     return final_path.parent / f".{final_path.stem}.shards"
 
@@ -130,14 +140,23 @@ def save_shard(path: Path, episodes: list[tuple[int, Trajectory]]) -> None:
         if trajectories[0].infos is not None:
             _flatten_into(arrays, "infos", concatenate([t.infos for t in trajectories]))
     temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "wb") as f:
-        np.savez(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
+    require_free_space(path.parent, sum(a.nbytes for a in arrays.values()), f"shard {path.name}")
+    # created exclusively (never through a planted link) and renamed only if it is still that file
+    with os.fdopen(create_exclusive(temporary, 0o600), "wb") as f:
+        try:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+            replace_regular(f.fileno(), temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
 
 
 def load_shard(path: Path) -> list[tuple[int, Trajectory]]:
+    if not stat.S_ISREG(os.lstat(path).st_mode):
+        raise UnsafeFileError(f"shard {path} is not a regular file (a symlink?); envsuite reads only the shards it "
+                              f"wrote: remove {path.parent} and rerun")
     with np.load(path, allow_pickle=False) as data:
         arrays = {key: data[key] for key in data.files}
     lengths = arrays["lengths"]
@@ -246,17 +265,26 @@ class ShardRunner(abc.ABC):
         """Shards of an earlier run are reused only if they were made from the same recipe content."""
         marker = self.shard_dir / "recipe.json"
         key = f"{self.recipe.content_key()}-shards{SHARD_FORMAT}"
-        if self.shard_dir.exists():
+        if os.path.lexists(self.shard_dir):
+            # shards are reused only from a real folder of ours that nobody else can write to
+            check_private_folder(self.shard_dir)
             try:
-                same = json.loads(marker.read_text()).get("content_key") == key
+                same = json.loads(_read_no_follow(marker)).get("content_key") == key
             except (OSError, ValueError):
                 same = False
             if not same:
-                shutil.rmtree(self.shard_dir)
-        self.shard_dir.mkdir(parents=True, exist_ok=True)
+                try:
+                    shutil.rmtree(self.shard_dir)
+                except OSError as error:
+                    raise OSError(error.errno, f"{error.strerror}: cannot remove the old shards in {self.shard_dir}",
+                                  str(error.filename or self.shard_dir)) from error
+        self.shard_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        check_private_folder(self.shard_dir)
         temporary = marker.with_name(marker.name + ".tmp")
-        temporary.write_text(json.dumps({"content_key": key, "recipe": self.recipe.plan_json()}, sort_keys=True))
-        os.replace(temporary, marker)  # a kill while writing the marker leaves the old one, never half of one
+        with os.fdopen(create_exclusive(temporary, 0o600), "w") as f:
+            f.write(json.dumps({"content_key": key, "recipe": self.recipe.plan_json()}, sort_keys=True))
+            f.flush()
+            replace_regular(f.fileno(), temporary, marker)  # a kill while writing leaves the old marker, never half
         for stray in self.shard_dir.glob("*.tmp"):
             stray.unlink()
 
