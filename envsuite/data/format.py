@@ -140,7 +140,57 @@ def space_to_json(space: gymnasium.Space) -> str:
 def space_from_json(text: str | Mapping) -> gymnasium.Space:
     """Rebuild a gymnasium space from `space_to_json` output (a JSON string or its parsed dict)."""
     description = json.loads(text) if isinstance(text, (str, bytes)) else text
+    _check_space_size(description)
     return _space_from_dict(description)
+
+
+# Bounds on a stored space, checked before anything is allocated: far above any env's, far below what
+# would exhaust memory (a 200,000 x 200,000 Box would need 320 GB for its bounds alone).
+MAX_SPACE_ELEMENTS = 2**26  # elements of one Box / MultiDiscrete / MultiBinary
+MAX_TEXT_LENGTH = 2**20  # characters of a Text space's max_length or charset
+MAX_SPACE_PARTS = 4096  # leaves and containers of a whole space
+MAX_SPACE_DEPTH = 32
+
+
+def _check_space_size(description, depth: int = 0, parts: list | None = None) -> None:
+    """ValueError if a serialised space is absurdly large or deep (a crafted file), before building it."""
+    parts = [0] if parts is None else parts
+    parts[0] += 1
+    if parts[0] > MAX_SPACE_PARTS or depth > MAX_SPACE_DEPTH:
+        raise ValueError(f"the space has more than {MAX_SPACE_PARTS} parts or {MAX_SPACE_DEPTH} levels of nesting")
+    if not isinstance(description, Mapping):
+        return  # _space_from_dict names the malformed part
+    kind = description.get("type")
+
+    def elements(shape, what):
+        values = list(shape) if isinstance(shape, (list, tuple)) else [shape]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in values):
+            raise ValueError(f"{kind} {what} {shape!r} is not a list of non-negative integers")
+        count = 1
+        for v in values:
+            count *= v
+        if count > MAX_SPACE_ELEMENTS:
+            raise ValueError(f"{kind} {what} {shape!r} has {count} elements, more than the {MAX_SPACE_ELEMENTS} a "
+                             "dataset space may have")
+
+    if kind == "Box":
+        elements(description.get("shape", []), "shape")
+    elif kind == "MultiDiscrete":
+        elements(list(np.shape(description.get("nvec", []))), "nvec shape")  # the list is already in memory
+    elif kind == "MultiBinary":
+        elements(description.get("n", 0), "n")
+    elif kind == "Text":
+        length, charset = description.get("max_length", 0), description.get("charset", "")
+        if not isinstance(length, int) or length > MAX_TEXT_LENGTH or len(charset) > MAX_TEXT_LENGTH:
+            raise ValueError(f"Text max_length {length!r} or its charset of {len(charset)} characters exceeds "
+                             f"{MAX_TEXT_LENGTH}")
+    elif kind in ("Dict", "Tuple"):
+        subs = description.get("spaces", [])
+        if not isinstance(subs, list) or len(subs) > MAX_SPACE_PARTS:
+            raise ValueError(f"{kind} space lists {len(subs) if isinstance(subs, list) else subs!r} parts")
+        for sub in subs:
+            _check_space_size(sub[1] if kind == "Dict" and isinstance(sub, list) and len(sub) == 2 else sub,
+                              depth + 1, parts)
 
 
 def _space_to_dict(space: gymnasium.Space) -> dict:

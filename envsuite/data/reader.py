@@ -109,8 +109,14 @@ def open_hdf5(path: Path) -> h5py.File:
         raise DatasetNotFoundError(f"no dataset file at {path}")
     if not path.is_file():
         raise DatasetCorruptError(f"{path} is not a file")
+    if not os.access(path, os.R_OK):
+        raise DatasetError(f"{path}: permission denied, the file is not readable by you (uid {os.geteuid()}); "
+                           f"ask its owner, or `chmod a+r {path}` if it is yours")
     try:
         return h5py.File(path, "r")
+    except PermissionError as error:
+        raise DatasetError(f"{path}: permission denied ({error}); ask its owner, or `chmod a+r {path}` if it is "
+                           "yours") from error
     except OSError as error:
         raise DatasetCorruptError(
             f"{path} cannot be opened as an HDF5 dataset file ({error}); it is truncated (an interrupted "
@@ -118,10 +124,66 @@ def open_hdf5(path: Path) -> h5py.File:
         ) from error
 
 
+# A gzip-compressed array holds at most about 1,000 bytes per stored byte (runs of zeros): a declared
+# size beyond that bound, plus one chunk, is storage the file does not have.
+MAX_COMPRESSION_RATIO = 1100
+MAX_CHUNK_BYTES = 256 * 2**20
+
+
+def check_self_contained(file: h5py.File, path: Path) -> None:
+    """Refuse a file whose data would come from elsewhere, or whose declared sizes its storage cannot hold.
+
+    HDF5 can pull data from other files (external links, external raw storage, virtual datasets) or
+    alias another part of the file (soft links); DatasetWriter writes none of these, so any is refused
+    before a byte is read (a crafted file could otherwise read, say, /etc/passwd into `infos`).
+    Each array's declared bytes are checked against its allocated storage, and the storage against
+    the file's size, so a 15 KB file declaring 1e12 steps is refused instead of allocating.
+    """
+    def fault(message: str) -> DatasetCorruptError:
+        return DatasetCorruptError(f"{path}: {message}; envsuite reads only self-contained dataset files, "
+                                   "as DatasetWriter writes them: regenerate it")
+
+    links: list[tuple[str, Any]] = []
+    file.visititems_links(lambda name, link: links.append((name, link)))  # only collects: never follows a link
+    file_size = path.stat().st_size
+    for name, link in links:
+        if isinstance(link, h5py.ExternalLink):
+            raise fault(f"'{name}' is an external link to {link.filename}:{link.path}")
+        if isinstance(link, h5py.SoftLink):
+            raise fault(f"'{name}' is a soft link to {link.path}")
+        node = file.get(name)
+        if not isinstance(node, h5py.Dataset):
+            continue
+        if node.external:
+            raise fault(f"'{name}' keeps its data in external file(s) {[entry[0] for entry in node.external]}")
+        if node.is_virtual:
+            raise fault(f"'{name}' is a virtual dataset mapping other files' data")
+        problem = _storage_fault(node, file_size)
+        if problem:
+            raise fault(f"'{name}' {problem}")
+
+
+def _storage_fault(node: h5py.Dataset, file_size: int) -> str | None:
+    """Why an array's declared size cannot be real, or None."""
+    itemsize = node.dtype.itemsize
+    declared = int(np.prod(node.shape, dtype=object)) * itemsize
+    stored = int(node.id.get_storage_size())
+    chunk_bytes = int(np.prod(node.chunks, dtype=object)) * itemsize if node.chunks else 0
+    if chunk_bytes > MAX_CHUNK_BYTES:
+        return f"has chunks {node.chunks} of {chunk_bytes} bytes (at most {MAX_CHUNK_BYTES} are read)"
+    if stored > file_size:
+        return f"claims {stored} stored bytes in a file of {file_size} bytes"
+    if declared > MAX_COMPRESSION_RATIO * stored + chunk_bytes:
+        return (f"declares shape {node.shape} ({declared} bytes) but the file holds {stored} bytes of it: "
+                "the declared size is not backed by data")
+    return None
+
+
 def read_header(file: h5py.File, path: Path) -> DatasetHeader:
     """Check the format, attributes, arrays and episode table of an open file (reads only the
     O(episodes) table, never the step data)."""
     try:
+        check_self_contained(file, path)
         return _read_header(file, path)
     except DatasetCorruptError:
         raise
@@ -199,6 +261,9 @@ def _read_header(file: h5py.File, path: Path) -> DatasetHeader:
             raise fault(f"'{prefix}' holds {stored} but its space {space} has the leaves {sorted(expected)}")
         for name, leaf_space in expected.items():
             node = require(name, total_steps, "total_steps")
+            if not isinstance(leaf_space, spaces.Text) and node.shape[1:] != tuple(leaf_space.shape or ()):
+                raise fault(f"'{name}' has rows of shape {node.shape[1:]} but its space {leaf_space} has shape "
+                            f"{leaf_space.shape}: the array and the space attribute disagree")
             if isinstance(leaf_space, spaces.Text) != (h5py.check_string_dtype(node.dtype) is not None):
                 raise fault(f"'{name}' has dtype {node.dtype}, which does not fit its space {leaf_space}")
             if prefix == "observations":
