@@ -260,7 +260,7 @@ def cmd_export_aitw(args) -> int:
 
 def cmd_render(args) -> int:
     from datagen.render import FRAME_RATES, episode_frames, use_cpu_rendering, write_video
-    from envsuite.data import load_dataset
+    from envsuite.data import DatasetError, load_dataset
 
     if not args.out.lower().endswith((".gif", ".mp4")):
         raise UsageError(f"--out must end in .gif or .mp4, got {args.out!r}")
@@ -271,7 +271,10 @@ def cmd_render(args) -> int:
         if not 0 <= args.episode < dataset.total_episodes:
             raise UsageError(f"--episode {args.episode} is outside the {dataset.total_episodes} episodes of "
                              f"{dataset.dataset_id}")
-        frames = episode_frames(dataset, args.episode, max_frames=args.max_frames, size=args.size)
+        try:
+            frames = episode_frames(dataset, args.episode, max_frames=args.max_frames, size=args.size)
+        except ValueError as error:  # the file's env id or kwargs are not envsuite's own (render.py)
+            raise DatasetError(f"cannot replay {dataset.dataset_id} from {dataset.path}: {error}") from None
         path = write_video(frames, args.out, args.fps or FRAME_RATES.get(dataset.family, 10))
     print(f"{path}  ({len(frames)} frames)")
     return 0
