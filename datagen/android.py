@@ -58,6 +58,14 @@ class AndroidPlan(EpisodePlan):
         return [{"name": name, "type": "scripted UI-tree expert (envsuite.android.expert)", **entry}
                 for name, entry in zip(self.policy_names, self.entries)]
 
+    def dataset_attributes(self):
+        """The instruction lines left out (a recipe with skip_unparsed = true), each with its reason:
+        a dataset never lacks lines of its task file without saying so. A task file with such lines
+        and no skip_unparsed fails before anything is generated (the env refuses it)."""
+        env = cached_env(self.recipe)
+        return {"skipped_instructions": [{"line": u.number, "text": u.text, "reason": u.reason}
+                                         for u in env.unparsed_lines]}
+
     def episode_summary(self, trajectory, episode_return):
         """What the metrics need of an episode: its family, success, task, whether noise acted, and the
         actions beside the expert's labels with the screen's annotations (for action matching)."""
@@ -127,9 +135,11 @@ def rollout_android_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, T
 
 
 def evaluate_expert(task_set: str, *, epsilon: float = 0.0, seed: int = 0, render_width: int = 540,
-                    render_height: int = 1200, progress: bool = True) -> dict:
-    """One episode of the expert (with random UI actions at rate epsilon) per task of a task set, in
-    file order; returns successes per family and env steps per second (rendering included)."""
+                    render_height: int = 1200, progress: bool = True, split: str | None = None) -> dict:
+    """One episode of the expert (with random UI actions at rate epsilon) per task of a task set (a name
+    or an instruction file), in file order; returns successes per family and env steps per second
+    (rendering included). A line that does not parse counts as a failed episode (family "unparsed"),
+    and the result lists those lines with their reasons."""
     import time
 
     from tqdm import tqdm
@@ -137,7 +147,8 @@ def evaluate_expert(task_set: str, *, epsilon: float = 0.0, seed: int = 0, rende
     from envsuite.android.env import AndroidStubEnv, task_file
     from envsuite.android.expert import Expert, run_episode
 
-    env = AndroidStubEnv(task_set, render_width=render_width, render_height=render_height)
+    env = AndroidStubEnv(task_set, render_width=render_width, render_height=render_height, split=split,
+                         skip_unparsed=True)
     expert = Expert(env.device.apps)
     families: dict[str, list[bool]] = {}
     steps = 0
@@ -148,6 +159,10 @@ def evaluate_expert(task_set: str, *, epsilon: float = 0.0, seed: int = 0, rende
         steps += len(result["rewards"])
         families.setdefault(env.task.family, []).append(bool(result["info"]["success"]))
     seconds = time.perf_counter() - begin
+    if env.unparsed_lines:
+        families["unparsed"] = [False] * len(env.unparsed_lines)
     solved = sum(sum(successes) for successes in families.values())
-    return {"families": families, "episodes": len(env.tasks), "solved": int(solved), "steps": steps,
-            "steps_per_second": steps / seconds, "file": str(task_file(task_set).name)}
+    return {"families": families, "episodes": len(env.tasks) + len(env.unparsed_lines), "solved": int(solved),
+            "steps": steps, "steps_per_second": steps / seconds,
+            "file": str(task_file(task_set).name) + (f" ({split} split)" if split else ""),
+            "unparsed": [{"line": u.number, "text": u.text, "reason": u.reason} for u in env.unparsed_lines]}

@@ -230,13 +230,15 @@ def cmd_evaluate_android(args) -> int:
     from envsuite.android.env import TASK_SETS
 
     task_sets = args.task_sets or list(TASK_SETS)
-    unknown = [name for name in task_sets if name not in TASK_SETS]
+    unknown = [name for name in task_sets if name not in TASK_SETS and not Path(name).is_file()]
     if unknown:
-        raise UsageError(f"unknown task sets {unknown}; known: {', '.join(TASK_SETS)}")
+        raise UsageError(f"unknown task sets {unknown}: give {', '.join(TASK_SETS)} or the path of an instruction file")
+    if args.split is not None and any(name not in TASK_SETS for name in task_sets):
+        raise UsageError("--split needs a named task set (general, webshop); an instruction file has no split")
     if not 0.0 <= args.epsilon < 1.0:
         raise UsageError(f"--epsilon must be in [0, 1), got {args.epsilon}")
     for name in task_sets:
-        result = evaluate_expert(name, epsilon=args.epsilon, seed=args.seed, progress=not args.quiet)
+        result = evaluate_expert(name, epsilon=args.epsilon, seed=args.seed, progress=not args.quiet, split=args.split)
         rows = [{"family": family, "episodes": len(successes), "solved": int(sum(successes)),
                  "success": sum(successes) / len(successes)} for family, successes in sorted(result["families"].items())]
         rows.append({"family": "all", "episodes": result["episodes"], "solved": result["solved"],
@@ -245,6 +247,11 @@ def cmd_evaluate_android(args) -> int:
               f"seed {args.seed}: {result['steps']} steps, {result['steps_per_second']:.0f} env steps/s")
         print(format_table(rows, [("family", "family", "s"), ("episodes", "episodes", "d"), ("solved", "solved", "d"),
                                   ("success", "success", ".3f")]))
+        if result["unparsed"]:
+            print(f"{len(result['unparsed'])} of {result['episodes']} lines could not be parsed into tasks and count "
+                  "as failures (family 'unparsed'):")
+            for line in result["unparsed"]:
+                print(f"  line {line['line']}: {line['text']!r}: {line['reason']}")
     return 0
 
 
@@ -381,7 +388,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_evaluate_tracking)
 
     p = sub.add_parser("evaluate-android", help="success rate of the Android scripted expert per task family")
-    p.add_argument("task_sets", nargs="*", metavar="TASK_SET", help="general, webshop (default: both)")
+    p.add_argument("task_sets", nargs="*", metavar="TASK_SET",
+                   help="general, webshop (default: both) or the path of an instruction file (one per line)")
+    p.add_argument("--split", choices=("train", "test"), default=None,
+                   help="the disjoint train or test split of a named set (default: DigiRL's whole train file)")
     p.add_argument("--epsilon", type=float, default=0.0, help="chance of a random UI action instead of the expert's")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from datagen.recipes import Recipe
+from datagen.recipes import Recipe, RecipeError
 from datagen.runner import LocalRunner
 from envsuite import paths
 from envsuite.data.nested import map_structure
@@ -138,7 +138,10 @@ def _generate_locked(recipe, size, budget, final_path, workers, overwrite, progr
     # The runner starts its worker processes now, so they import while this process sets up.
     runner = make_runner(recipe, final_path, workers, backend, address)
     try:
-        observation_space, action_space, env_spec = recipe.spaces()
+        try:
+            observation_space, action_space, env_spec = recipe.spaces()
+        except ValueError as error:  # the env refuses the recipe's env_kwargs (e.g. a task file with unparsed lines)
+            raise RecipeError(f"{recipe.path}: the env {recipe.env_id} refuses its env_kwargs: {error}") from error
         _check_free_space_for(final_path, budget, observation_space, action_space, runner.shard_dir)
         plan = recipe.episode_plan(action_space)
         entry = _registry_entry(recipe.dataset_id)

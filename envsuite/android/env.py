@@ -14,7 +14,7 @@ the spaces spaces.py's (shared with the android_env adapter), the goals the line
 | Truncation | the task's horizon: 10 steps for the General families, 20 for web shopping (DigiRL's) |
 | Start state | the launcher; Wi-Fi, Bluetooth, airplane mode and dark mode random, the clock a random time; never a state in which the task is already done (a "turn on Wi-Fi" episode starts with it off) |
 | reset options | `{"instruction": text}` (any instruction tasks.parse understands) or `{"task_index": i}` (line i of the parsed task file); otherwise a task drawn with the seed |
-| Arguments | `task_set` ("general", "webshop" or the path of an instruction file), `render_width`, `render_height`, `horizon` (overrides the tasks'), `render_mode` ("rgb_array") |
+| Arguments | `task_set` or `tasks` ("general", "webshop" or the path of an instruction file; `tasks` overrides the id's), `split` (None: DigiRL's whole train file; "train" / "test": the disjoint split of tasks.split_lines), `skip_unparsed` (False: a line no family reads is an UnparsedInstructionsError; True: left out and listed in `env.unparsed_lines`), `render_width`, `render_height`, `horizon` (overrides the tasks'), `render_mode` ("rgb_array") |
 | Info | `instruction`, `family`, `success`, `action_name`, `invalid_action`, `ui_tree` (the phone's accessibility-style tree, for scripted policies) |
 
 Out-of-range points are clipped to [0, 1]; a point that is not two finite numbers of an int or float
@@ -36,10 +36,12 @@ from envsuite import paths
 from envsuite.android import spaces
 from envsuite.android.apps import load_apps
 from envsuite.android.device import Device
-from envsuite.android.tasks import Task, load_tasks, parse
+from envsuite.android.tasks import Task, UnparsedLine, parse_instruction, parse_lines, read_task_file, split_lines
 from envsuite.common import DatasetEnvMixin
 
+# DigiRL's task sets: the train file (split None, what DigiRL trains on) and the test file
 TASK_SETS = {"general": "digirl_general_train.txt", "webshop": "digirl_webshop_train.txt"}
+TEST_FILES = {"general": "digirl_general_test.txt", "webshop": "digirl_webshop_test.txt"}
 ACTION_KEYS = ("action_type", "touch_yx", "lift_yx", "typed_text")
 
 
@@ -49,8 +51,23 @@ def task_file(task_set: str | Path) -> Path:
         return paths.asset_path("android", "tasks", TASK_SETS[str(task_set)])
     path = Path(task_set)
     if not path.is_file():
-        raise ValueError(f"task_set must be one of {sorted(TASK_SETS)} or an instruction file, got {task_set!r}")
+        raise ValueError(f"tasks must be one of {sorted(TASK_SETS)} or the path of an instruction file (one "
+                         f"instruction per line), got {str(task_set)!r}")
     return path
+
+
+def read_task_set(task_set: str | Path, split: str | None = None, skip_unparsed: bool = False
+                  ) -> tuple[list[Task], list[UnparsedLine]]:
+    """(tasks, unparsed lines) of a task set name or instruction file, whole (split None) or its
+    disjoint "train" / "test" split (tasks.split_lines; only DigiRL's named sets have splits)."""
+    if split is None:
+        return read_task_file(task_file(task_set), skip_unparsed)
+    if str(task_set) not in TEST_FILES:
+        raise ValueError(f"split={split!r} needs a named task set ({', '.join(TEST_FILES)}), which has a train and a "
+                         f"test file; an instruction file ({task_set}) has no split: leave split=None")
+    test_file = paths.asset_path("android", "tasks", TEST_FILES[str(task_set)])
+    lines = split_lines(task_file(task_set), test_file, split)
+    return parse_lines(lines, f"{task_set} {split} split", skip_unparsed)
 
 
 class AndroidStubEnv(DatasetEnvMixin, gymnasium.Env):
@@ -60,7 +77,8 @@ class AndroidStubEnv(DatasetEnvMixin, gymnasium.Env):
 
     def __init__(self, task_set: str | Path = "general", render_width: int = 540, render_height: int = 1200,
                  horizon: int | None = None, render_mode: str | None = None, dataset_id: str | None = None,
-                 ref_min_score=None, ref_max_score=None):
+                 ref_min_score=None, ref_max_score=None, tasks: str | Path | None = None, split: str | None = None,
+                 skip_unparsed: bool = False):
         self._init_dataset(dataset_id, ref_min_score, ref_max_score)
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
@@ -68,10 +86,14 @@ class AndroidStubEnv(DatasetEnvMixin, gymnasium.Env):
             raise ValueError(f"render size must be at least 64 x 64 pixels, got {render_width} x {render_height}")
         if horizon is not None and int(horizon) < 1:
             raise ValueError(f"horizon must be a positive number of steps, got {horizon}")
-        self.tasks: list[Task] = load_tasks(task_file(task_set))
+        task_set = task_set if tasks is None else tasks  # `tasks=PATH` (or a name) replaces the id's task set
+        self.tasks: list[Task]
+        self.unparsed_lines: list[UnparsedLine]  # left out with skip_unparsed=True (else an error)
+        self.tasks, self.unparsed_lines = read_task_set(task_set, split, skip_unparsed)
         if not self.tasks:
-            raise ValueError(f"no line of {task_file(task_set)} is an instruction envsuite understands (tasks.coverage)")
-        self.task_set = str(task_set)
+            raise ValueError(f"no line of {task_set} ({split or 'whole'}) is an instruction envsuite understands "
+                             "(envsuite.android.tasks.coverage lists each line with its reason)")
+        self.task_set, self.split = str(task_set), split
         self.render_width, self.render_height = int(render_width), int(render_height)
         self.horizon_override = None if horizon is None else int(horizon)
         self.render_mode = render_mode
@@ -93,10 +115,9 @@ class AndroidStubEnv(DatasetEnvMixin, gymnasium.Env):
         if unknown:
             raise ValueError(f"unknown reset options {sorted(unknown)}; known: instruction, task_index")
         if "instruction" in options:
-            task = parse(options["instruction"])
+            task, reason = parse_instruction(options["instruction"])
             if task is None:
-                raise ValueError(f"no task family understands the instruction {options['instruction']!r} "
-                                 "(see envsuite.android.tasks for the styles it reads)")
+                raise ValueError(f"the instruction {options['instruction']!r} cannot be parsed into a task: {reason}")
         elif "task_index" in options:
             index = int(options["task_index"])
             if not 0 <= index < len(self.tasks):

@@ -99,7 +99,9 @@ def _shape(kind: str, size: tuple[int, int], dark: bool, on: bool, screen_height
     elif kind == "INPUT":
         draw.rounded_rectangle(box, radius=radius, outline=palette["accent"], width=3)
     elif kind == "TOGGLE":
-        knob = [w - 1 - screen_height * 0.06, 4, w - 5, h - 5]
+        # 4-pixel margins, shrunk on tiny screens (a 64-pixel-high one) so the knob never turns inside out
+        top, right = min(4, (h - 1) // 2), max(0, w - 5)
+        knob = [min(max(0, w - 1 - screen_height * 0.06), right), top, right, max(top, h - 5)]
         draw.rounded_rectangle(knob, radius=screen_height * 0.02, fill=palette["accent"] if on else palette["bar"])
     elif kind == "ICON":
         draw.rounded_rectangle(box, radius=screen_height * 0.015, fill=palette["icon"])

@@ -27,16 +27,35 @@ Families, their instruction styles and what success is:
   a video whose title holds every content word of what was asked for
 Instructions with a space lost between two words ("Searchfor", "Checkthe", "alarmfor", all in
 DigiRL's file) are read with the space put back.
+
+What a person reads the same way parses the same (`normalise`): typographic quotes and apostrophes,
+any case, runs of spaces, a trailing '.', '!' or ';', a line wrapped in quotes, "5 p.m."; a web-shop
+query in double, single, typographic or no quotes, with the site first ("Go to / Open / Visit
+costco.com, search for ...") or last ("Search for ... on costco.com"), and "select / click / open
+the first entry / result / item". A line no family reads is never dropped silently: `parse_instruction`
+gives the reason, `coverage(path)` lists each such line with its number and reason, and
+`load_tasks(path)` refuses a file holding any (UnparsedInstructionsError) unless `skip_unparsed=True`,
+which returns them beside the tasks (`read_task_file`). Files are read as UTF-8 (with or without a
+BOM), else as Windows-1252, with any line ending.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-WEBSHOP = re.compile(r'^go to (?P<site>[a-z0-9]+\.com)(?:, search for "(?P<query>[^"]+)")?'
-                     r'(?P<first>,? and select the first entry)?\s*$', re.I)
+# web-shop instructions: the site, then what to search for, then whether to open the first result
+WEBSHOP_SITE_FIRST = re.compile(r"^(?:please\s+)?(?:go to|open|visit|navigate to|browse to)\s+(?:the\s+)?(?:website\s+)?"
+                                r"(?:www\.)?(?P<site>[a-z0-9-]+\.com)/?(?:\s+website)?(?P<rest>.*)$", re.I)
+WEBSHOP_SITE_LAST = re.compile(r"^(?:please\s+)?search(?:\s+for)?\s+(?P<query>.+?)\s+on\s+(?:www\.)?(?P<site>[a-z0-9-]+\.com)"
+                               r"(?P<rest>.*)$", re.I)
+WEBSHOP_QUERY = re.compile(r"^[,;]?\s*(?:and\s+|then\s+)*search(?:\s+for)?\s+(?P<query>.+?)\s*$", re.I)
+WEBSHOP_FIRST = re.compile(r"[,;]?\s*(?:and\s+|then\s+)*(?:select|click(?:\s+on)?|open|choose|pick|tap(?:\s+on)?)\s+"
+                           r"the\s+first\s+(?:entry|result|item|one|product|listing)\s*$", re.I)
+# the shops of the phone's browser (assets/android/apps/browser.json; a test keeps the two equal)
+WEB_SHOPS = ("bestbuy", "costco", "ebay", "newegg", "walmart")
 QUESTION = re.compile(r"^(what|what's|whats|how|who|where|when|which|is|are|can|does|do|why|tell me)\b", re.I)
 SEARCH = re.compile(r"^(?:google|search(?: for)?|find|look up|show me)\s+(?P<subject>.+)$", re.I)
 MAPS_SEARCH = re.compile(r"^(?:search for|find|show me)\s+(?P<subject>.+?)\s+on (?:google )?maps\??$", re.I)
@@ -56,6 +75,10 @@ OPEN_APP = re.compile(r"^open (?:the )?(?P<app>.+?)(?: app)?(?: and show me this
 CHECK_MAIL = re.compile(r"^check my (?:email|gmail)(?: inbox)?$", re.I)
 ALARM = re.compile(r"^set an alarm (?:for|at) (?P<hour>\d{1,2})(?::(?P<minute>\d{2}))?\s*(?P<half>am|pm)?\s*$", re.I)
 LOST_SPACE = re.compile(r"\b(search|check|alarm)(for|the)\b", re.I)
+# typographic quotes and apostrophes -> ASCII (how a person reads them)
+QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
+                        "`": "'", "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u00ab": '"',
+                        "\u00bb": '"', "\u2033": '"'})
 # what users call the phone's apps -> the app's name (its file under assets/android/apps/)
 APP_NAMES = {"settings": "settings", "clock": "clock", "play store": "playstore", "google play store": "playstore",
              "youtube": "youtube", "chrome": "browser", "google chrome": "browser", "maps": "maps",
@@ -227,74 +250,240 @@ def spoken_time(time: str) -> str:
     return f"{(hour + 11) % 12 + 1}:{minute:02d} {'PM' if hour >= 12 else 'AM'}"
 
 
+def normalise(instruction: str) -> str:
+    """An instruction as a person reads it: ASCII quotes, single spaces, no trailing '.', '!' or ';',
+    no quotes around the whole line, "p.m." as "pm", lost spaces put back (see the module docstring)."""
+    text = unicodedata.normalize("NFKC", str(instruction)).translate(QUOTES)
+    text = " ".join(text.split())
+    while len(text) >= 2 and text[0] == text[-1] and text[0] in "'\"":
+        text = text[1:-1].strip()
+    text = re.sub(r"\b([ap])\.\s?m\.?(?=\s|$|[?!.,;])", r"\1m", text, flags=re.I)
+    text = text.rstrip(" .!;")
+    return LOST_SPACE.sub(r"\1 \2", text)
+
+
+def instruction_key(instruction: str) -> str:
+    """What two instructions share when a person reads them as the same: no case, no quotes."""
+    return " ".join(re.sub(r"['\"]", "", normalise(instruction).casefold()).split()).rstrip("?")
+
+
+def _unquoted(query: str) -> str:
+    query = query.strip()
+    if len(query) >= 2 and query[0] == query[-1] and query[0] in "'\"":
+        return query[1:-1].strip()
+    return query.strip("'\"").strip()
+
+
+def _webshop(original: str, text: str) -> tuple[Task | None, str | None] | None:
+    """A web-shop task, a reason it cannot be one, or None when the line is not a web-shop instruction."""
+    match = WEBSHOP_SITE_FIRST.match(text) or WEBSHOP_SITE_LAST.match(text)
+    if match is None:
+        return None
+    site = match["site"].lower()
+    rest = match["rest"]
+    first = WEBSHOP_FIRST.search(rest)
+    if first is not None:
+        rest = rest[:first.start()]
+    query = match.groupdict().get("query")
+    if query is None and rest.strip(" ,;"):
+        found = WEBSHOP_QUERY.match(rest)
+        if found is None:
+            if site.split(".")[0] == "reddit":
+                return None  # "Go to Reddit..." is open_site's
+            return None, f"web shopping: cannot read {rest.strip(' ,;')!r} after the site (expected ', search for \"x\"')"
+        query = found["query"]
+    elif rest.strip(" ,;"):
+        return None, f"web shopping: cannot read {rest.strip(' ,;')!r} after the site"
+    if query is not None:
+        query = _unquoted(query)
+        if not query:
+            return None, "web shopping: the search query is empty"
+    shop = site.split(".")[0]
+    if shop not in WEB_SHOPS:
+        if shop == "reddit" and query is None and first is None:
+            return None  # open_site
+        return None, f"web shopping: the phone's browser has no shop {site} (it has {', '.join(s + '.com' for s in WEB_SHOPS)})"
+    if first is not None and query is None:
+        return None, "web shopping: 'select the first entry' needs a search before it"
+    return Task(original, "webshop", {"site": site, "query": query, "first": first is not None}), None
+
+
 def parse(instruction: str) -> Task | None:
-    """The task an instruction asks for, or None when no family covers it."""
-    original = instruction.strip()
-    text = LOST_SPACE.sub(r"\1 \2", original)
-    if (match := WEBSHOP.match(text)) is not None:
-        return Task(original, "webshop", {"site": match["site"].lower(), "query": match["query"],
-                                          "first": bool(match["first"])})
+    """The task an instruction asks for, or None when no family covers it (parse_instruction says why)."""
+    return parse_instruction(instruction)[0]
+
+
+NO_FAMILY = "no task family reads this instruction (see envsuite/android/tasks.py for the styles each reads)"
+
+
+def parse_instruction(instruction: str) -> tuple[Task | None, str | None]:
+    """(the task an instruction asks for, None), or (None, the reason no task could be made of it)."""
+    original = str(instruction).strip()
+    text = normalise(original)
+    if not text:
+        return None, "the line is empty"
+    shopping = _webshop(original, text)
+    if shopping is not None:
+        return shopping
     if (match := OPEN_SITE.match(text)) is not None:
-        return Task(original, "open_site", {"site": f"{match['site'].lower()}.com"})
+        return Task(original, "open_site", {"site": f"{match['site'].lower()}.com"}), None
     if (match := BROWSER_TAB.match(text)) is not None and "chrome" in text.lower():
-        return Task(original, "browser_tab", {"private": bool(match["private"])})
+        return Task(original, "browser_tab", {"private": bool(match["private"])}), None
     if (match := NOTIFICATIONS.match(text)) is not None:
         verb = match["verb"].lower()
-        return Task(original, "notifications", {"app": match["app"], "on": None if verb == "toggle" else verb == "turn on"})
+        return Task(original, "notifications", {"app": match["app"], "on": None if verb == "toggle" else verb == "turn on"}), None
     if (match := APP_SETTINGS.match(text)) is not None:
-        return Task(original, "app_settings", {"app": match["app"]})
+        return Task(original, "app_settings", {"app": match["app"]}), None
     if (match := INSTALL.match(text)) is not None:
-        return Task(original, "install", {"app": match["app"]})
+        return Task(original, "install", {"app": match["app"]}), None
     if (match := VIDEO.match(text)) is not None:
         words = _content_words(match["who"] or match["who2"] or match["who3"])
-        return Task(original, "video", {"words": words}) if words else None
+        return (Task(original, "video", {"words": words}), None) if words else (None, "video: nothing to look for")
     if CHECK_MAIL.match(text):
-        return Task(original, "open_app", {"app": "gmail"})
-    if (match := OPEN_APP.match(text)) is not None and match["app"].lower() in APP_NAMES:
-        return Task(original, "open_app", {"app": APP_NAMES[match["app"].lower()]})
+        return Task(original, "open_app", {"app": "gmail"}), None
+    if (match := OPEN_APP.match(text)) is not None:
+        if match["app"].lower() in APP_NAMES:
+            return Task(original, "open_app", {"app": APP_NAMES[match["app"].lower()]}), None
+        if not match["app"].lower().startswith(("a new", "new")):
+            unknown = (None, f"open app: the phone has no app called {match['app']!r} "
+                             f"(it has {', '.join(sorted(set(APP_NAMES)))})")
+        else:
+            unknown = None
+    else:
+        unknown = None
     if (match := ALARM.match(text)) is not None:
         time = _alarm_time(f"{match['hour']}:{match['minute'] or '00'} {match['half'] or ''}")
-        return Task(original, "alarm", {"time": time}) if time else None
+        return (Task(original, "alarm", {"time": time}), None) if time else (None, f"alarm: {text!r} is not a time of day")
     if (match := SETTING.match(text)) is not None:
         what = (match["what"] or match["what2"]).lower()
         state = (match["state"] or match["state2"]).lower()
         if what in SETTING_NAMES:
-            return Task(original, "settings", {"setting": SETTING_NAMES[what], "on": state == "on"})
-        return None
+            return Task(original, "settings", {"setting": SETTING_NAMES[what], "on": state == "on"}), None
+        return None, f"settings: the phone has no setting {what!r} (it has {', '.join(sorted(SETTING_NAMES))})"
     if (match := MAPS_SEARCH.match(text)) is not None:
         words = _content_words(match["subject"])
-        return Task(original, "maps_search", {"words": words, "query": match["subject"]}) if words else None
+        return ((Task(original, "maps_search", {"words": words, "query": match["subject"]}), None) if words
+                else (None, "maps search: nothing to search for"))
     if (match := DIRECTIONS.match(text)) is not None:
         words = _content_words(match["place"])
-        return Task(original, "directions", {"words": words, "query": match["place"]}) if words else None
+        return ((Task(original, "directions", {"words": words, "query": match["place"]}), None) if words
+                else (None, "directions: no place to go to"))
+    if unknown is not None:
+        return unknown
     if (match := SEARCH.match(text)) is not None or QUESTION.match(text):
         subject = match["subject"] if match is not None else text
         words = _content_words(subject)
-        return Task(original, "web_search", {"words": words, "query": subject.rstrip("?")}) if words else None
-    return None
+        return ((Task(original, "web_search", {"words": words, "query": subject.rstrip("?")}), None) if words
+                else (None, "web search: nothing to search for"))
+    return None, NO_FAMILY
 
 
-def load_tasks(path) -> list[Task]:
-    """The parsed tasks of an instruction file, in file order (lines no family covers are left out)."""
-    return [task for line in _lines(path) if (task := parse(line)) is not None]
+@dataclass(frozen=True)
+class UnparsedLine:
+    """A line of an instruction file that no task was made of, and why."""
+
+    number: int  # 1-based line number in the file
+    text: str
+    reason: str
 
 
-def _lines(path) -> list[str]:
+class UnparsedInstructionsError(ValueError):
+    """An instruction file holds lines no task family reads (a dataset or an env would silently lack them)."""
+
+    def __init__(self, path, unparsed: list[UnparsedLine]):
+        self.path, self.unparsed = path, unparsed
+        shown = "; ".join(f"line {u.number} {u.text!r}: {u.reason}" for u in unparsed[:5])
+        more = f"; and {len(unparsed) - 5} more" if len(unparsed) > 5 else ""
+        super().__init__(f"{path}: {len(unparsed)} instruction(s) cannot be parsed into tasks: {shown}{more}. Fix "
+                         "them, or pass skip_unparsed=True (a recipe's env_kwargs: skip_unparsed = true) to leave "
+                         "them out; they are then recorded (envsuite.android.tasks.coverage lists them all)")
+
+
+def read_task_file(path, skip_unparsed: bool = False) -> tuple[list[Task], list[UnparsedLine]]:
+    """(tasks, unparsed lines) of an instruction file, in file order; UnparsedInstructionsError if any
+    line does not parse, unless skip_unparsed."""
+    return parse_lines(_numbered_lines(path), path, skip_unparsed)
+
+
+SPLITS = ("train", "test")
+
+
+def split_lines(train_path, test_path, split: str) -> list[tuple[int, str]]:
+    """(line number, text) of a disjoint train/test split of a task set's two files.
+
+    "test": the test file's instructions, each once; "train": the train file's lines without any
+    instruction of the test split. Instructions are compared by instruction_key (case and quotes
+    ignored). The test split is the test file, not the test file minus the train file, because
+    DigiRL's General test file lies wholly inside its train file (all 432 of its lines are train
+    lines): removing the overlap from the test side would leave nothing to test on.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS} (or None for the whole train file), got {split!r}")
+    test, test_keys = [], set()
+    for number, line in _numbered_lines(test_path):
+        key = instruction_key(line)
+        if key not in test_keys:
+            test_keys.add(key)
+            test.append((number, line))
+    if split == "test":
+        return test
+    return [(number, line) for number, line in _numbered_lines(train_path) if instruction_key(line) not in test_keys]
+
+
+def parse_lines(numbered: list[tuple[int, str]], source, skip_unparsed: bool = False
+                ) -> tuple[list[Task], list[UnparsedLine]]:
+    """read_task_file for lines already read: (tasks, unparsed lines), refusing unparsed ones unless skip_unparsed."""
+    tasks, unparsed = [], []
+    for number, line in numbered:
+        task, reason = parse_instruction(line)
+        if task is None:
+            unparsed.append(UnparsedLine(number, line, reason))
+        else:
+            tasks.append(task)
+    if unparsed and not skip_unparsed:
+        raise UnparsedInstructionsError(source, unparsed)
+    return tasks, unparsed
+
+
+def load_tasks(path, skip_unparsed: bool = False) -> list[Task]:
+    """The tasks of an instruction file, in file order; a line no family reads is an
+    UnparsedInstructionsError unless skip_unparsed (read_task_file returns those lines too)."""
+    return read_task_file(path, skip_unparsed)[0]
+
+
+def read_instruction_text(path) -> str:
+    """The text of an instruction file: UTF-8 (a BOM is dropped), else Windows-1252 (every byte maps)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"instruction file {path} does not exist; give a text file with one instruction per line")
-    return [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _numbered_lines(path) -> list[tuple[int, str]]:
+    """(1-based line number, stripped text) of every non-blank line (\\n, \\r\\n or \\r endings)."""
+    return [(number, line.strip()) for number, line in enumerate(read_instruction_text(path).splitlines(), 1)
+            if line.strip()]
+
+
+def _lines(path) -> list[str]:
+    return [line for _, line in _numbered_lines(path)]
 
 
 def coverage(path) -> dict:
-    """Which lines of an instruction file parse into tasks: counts per family and the uncovered lines."""
-    lines = _lines(path)
+    """Which lines of an instruction file parse into tasks: counts per family, and each uncovered line
+    as {"line": its number, "text": ..., "reason": why no task was made of it}."""
+    numbered = _numbered_lines(path)
+    lines = [line for _, line in numbered]
     families: dict[str, int] = {}
     uncovered = []
-    for line in lines:
-        task = parse(line)
+    for number, line in numbered:
+        task, reason = parse_instruction(line)
         if task is None:
-            uncovered.append(line)
+            uncovered.append({"line": number, "text": line, "reason": reason})
         else:
             families[task.family] = families.get(task.family, 0) + 1
     covered = len(lines) - len(uncovered)

@@ -111,7 +111,7 @@ def test_resets_draw_tasks_with_the_seed_and_take_options():
     assert env.reset(options={"task_index": 2})[1]["instruction"] == env.tasks[2].instruction
     with pytest.raises(ValueError, match="task_index 999 is outside the 438 tasks"):
         env.reset(options={"task_index": 999})
-    with pytest.raises(ValueError, match="no task family understands"):
+    with pytest.raises(ValueError, match="cannot be parsed into a task: no task family reads"):
         env.reset(options={"instruction": "Make me a sandwich"})
     with pytest.raises(ValueError, match="unknown reset options"):
         env.reset(options={"goal": "x"})
@@ -142,12 +142,14 @@ def test_points_off_the_screen_are_clipped_to_its_edge():
 
 
 def test_bad_arguments_are_clear_errors(tmp_path):
-    with pytest.raises(ValueError, match="task_set must be one of"):
+    with pytest.raises(ValueError, match="tasks must be one of"):
         AndroidStubEnv("nowhere")
     empty = tmp_path / "tasks.txt"
     empty.write_text("Make me a sandwich\n")
-    with pytest.raises(ValueError, match="no line of .* is an instruction envsuite understands"):
+    with pytest.raises(ValueError, match="line 1 'Make me a sandwich': no task family reads"):
         AndroidStubEnv(empty)
+    with pytest.raises(ValueError, match="no line of .* is an instruction envsuite understands"):
+        AndroidStubEnv(empty, skip_unparsed=True)
     with pytest.raises(ValueError, match="render size"):
         AndroidStubEnv(render_width=10)
     with pytest.raises(RuntimeError, match="reset"):
