@@ -35,10 +35,16 @@ the file, the frame and the value. Unchecked, dm_control raises PhysicsError or 
 
 from __future__ import annotations
 
+import json
+import re
+import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from envsuite.mocap.asf import (CMU_BONE_DOFS, SkeletonError, check_cmu_skeleton, read_amc, read_asf,
+                                unwrap_degrees, write_canonical_amc)
 from envsuite.mocap.clips import POSE_FIELDS, Clip
 
 class ClipConversionError(ValueError):
@@ -47,7 +53,10 @@ class ClipConversionError(ValueError):
 
 DEFAULT_DT = 0.03  # MoCapAct's clips; the tracking task needs a whole multiple of its 0.005 s physics step
 ROOT_SCALE_GRID = np.round(np.arange(0.70, 1.5001, 0.01), 2)
-GROUND_MODES = ("per-frame", "none")
+GROUND_MODES = ("auto", "per-frame", "first-frame", "none")
+FLIGHT_WINDOW_S = 1.2  # ground="auto": upward excursions shorter than this (jumps, flips) are flights
+FLIGHT_MIN_HEIGHT = 0.05  # m: ground="auto" grounds smaller excursions (contact noise), keeps larger ones
+CONTACT_HEIGHT = 0.02  # m: a body point this close to the floor touches it (quality report)
 
 # What a CMU AMC frame can plausibly hold (check_amc_frames). The bounds are far beyond the real
 # takes, so that only damage or a unit mix-up trips them, and far below where the numbers stop
@@ -60,9 +69,32 @@ MAX_ROOT_UNITS = 17_700.0  # about 1 km at parse_amc's 0.056444 m per length uni
 SPLINE_POINTS = 4  # parse_amc fits a cubic spline (scipy splrep, k=3) per coordinate: it needs k + 1 frames
 
 
-def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT,
-                root_scale: float | str = "fit", ground: str = "per-frame") -> Clip:
-    """Convert one CMU AMC file (joint angles for the standard CMU skeleton) into a V2020 clip."""
+def find_asf(amc_path) -> Path:
+    """The ASF skeleton of an AMC take: `<subject>.asf[.gz]` beside it (subject: the name before '_'),
+    else the only ASF in its folder; a ClipConversionError saying to pass one otherwise."""
+    amc_path = Path(amc_path)
+    stem = amc_path.name.split(".")[0]
+    folder = amc_path.parent
+    for name in (stem.split("_")[0], stem, re.sub(r"\d+$", "", stem)):  # 02_01 -> 02; charleston1 -> charleston
+        for suffix in (".asf", ".asf.gz", ".ASF"):
+            if (folder / f"{name}{suffix}").is_file():
+                return folder / f"{name}{suffix}"
+    candidates = sorted(p for p in folder.iterdir() if p.name.lower().endswith((".asf", ".asf.gz"))) if folder.is_dir() else []
+    if len(candidates) == 1:
+        return candidates[0]
+    raise ClipConversionError(f"{amc_path}: no ASF skeleton found beside it ({stem.split('_')[0]}.asf, or a single "
+                              f".asf in {folder}, of {len(candidates)} there); pass its skeleton with --asf FILE")
+
+
+def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT, asf=None,
+                root_scale: float | str = "skeleton", ground: str = "auto") -> Clip:
+    """Convert one CMU AMC take (with its ASF skeleton, found beside it when `asf` is None) into a V2020 clip.
+
+    root_scale: "skeleton" (the walker's leg length over the subject's, from the ASF), "fit" (the
+    least stance-foot sliding, searched from 0.70 to 1.50) or a number. ground: "auto" (grounded
+    under a slowly varying floor, flight phases kept in the air), "per-frame", "first-frame", "none".
+    The clip's attributes carry the options, the skeleton and the quality report (quality_report).
+    """
     import mujoco
     from dm_control import mjcf
     from dm_control.locomotion import arenas
@@ -74,20 +106,33 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT,
     amc_path = Path(amc_path)
     if ground not in GROUND_MODES:
         raise ValueError(f"ground must be one of {GROUND_MODES}, got {ground!r}")
-    if not (root_scale == "fit" or (isinstance(root_scale, (int, float)) and root_scale > 0)):
-        raise ValueError(f"root_scale must be 'fit' or a positive number, got {root_scale!r}")
+    if not (root_scale in ("fit", "skeleton") or (isinstance(root_scale, (int, float)) and root_scale > 0)):
+        raise ValueError(f"root_scale must be 'skeleton', 'fit' or a positive number, got {root_scale!r}")
     if not amc_path.is_file():
         raise FileNotFoundError(f"no AMC file at {amc_path}")
     if not (dt > 0 and abs(dt / 0.005 - round(dt / 0.005)) < 1e-9):
         raise ValueError(f"dt must be a positive multiple of the tracking task's 0.005 s physics step, got {dt}")
-    check_amc_frames(amc_path, dt)
-    suite_physics = humanoid_CMU.Physics.from_xml_string(*humanoid_CMU.get_model_and_assets())
+    asf_path = Path(asf) if asf is not None else find_asf(amc_path)
     try:
-        converted = parse_amc.convert(str(amc_path), suite_physics, dt)
-    except (ValueError, IndexError, TypeError) as error:
-        raise ClipConversionError(f"{amc_path} could not be read as a CMU AMC file ({error})") from error
+        skeleton = read_asf(asf_path)
+        check_cmu_skeleton(skeleton)
+        values = read_amc(amc_path, skeleton)
+    except SkeletonError as error:
+        raise ClipConversionError(str(error)) from None
+    except FileNotFoundError:
+        raise ClipConversionError(f"{amc_path}: its skeleton {asf_path} does not exist; pass one with --asf FILE") from None
+    check_frame_values(values, amc_path, dt, _canonical_labels())
+    values, wraps = unwrap_degrees(values)
+    suite_physics = humanoid_CMU.Physics.from_xml_string(*humanoid_CMU.get_model_and_assets())
+    with tempfile.TemporaryDirectory(prefix="envsuite-amc-") as folder:
+        canonical = Path(folder) / "take.amc"
+        write_canonical_amc(canonical, values)
+        try:
+            converted = parse_amc.convert(str(canonical), suite_physics, dt)
+        except (ValueError, IndexError, TypeError) as error:
+            raise ClipConversionError(f"{amc_path} could not be read as a CMU AMC file ({error})") from error
     qpos = np.array(converted.qpos.T, dtype=np.float64)  # (T, 63)
-    if qpos.shape[0] < 2 or not np.isfinite(qpos).all():  # check_amc_frames keeps both from happening
+    if qpos.shape[0] < 2 or not np.isfinite(qpos).all():  # check_frame_values keeps both from happening
         raise ClipConversionError(f"{amc_path} gave {qpos.shape[0]} frames at dt {dt}, or non-finite ones")
     qpos[:, 3:7] /= np.linalg.norm(qpos[:, 3:7], axis=1, keepdims=True)
 
@@ -101,13 +146,18 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT,
     if root_scale == "fit":
         speeds = [_stance_foot_speed(model, data, _scaled(qpos, scale), feet, dt) for scale in ROOT_SCALE_GRID]
         root_scale = float(ROOT_SCALE_GRID[int(np.argmin(speeds))])
+    elif root_scale == "skeleton":
+        root_scale = _walker_leg_length(physics, walker) / skeleton.leg_length_m()
     qpos = _scaled(qpos, float(root_scale))
-    if ground == "per-frame":
-        qpos[:, 2] -= _lowest_point_heights(model, data, qpos, walker_body_ids=_walker_body_ids(physics, walker))
+    walker_bodies = _walker_body_ids(physics, walker)
+    if ground != "none":
+        heights = _lowest_point_heights(model, data, qpos, walker_body_ids=walker_bodies)
+        qpos[:, 2] -= ground_offsets(heights, ground, dt)
     qvel = np.zeros((len(qpos), physics.model.nv))
     for t in range(len(qpos) - 1):
         mujoco.mj_differentiatePos(physics.model.ptr, qvel[t], dt, qpos[t], qpos[t + 1])
     qvel[-1] = qvel[-2]
+    report = quality_report(physics, walker, qpos, qvel, dt, wraps)
 
     from dm_control.rl.control import PhysicsError
 
@@ -122,49 +172,146 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT,
         features = utils.get_features(physics, walker)
         for field in POSE_FIELDS:
             frames[field].append(np.asarray(features[field], dtype=np.float64).reshape(-1))
+    attrs = {"source": np.bytes_(amc_path.name.encode()), "skeleton": np.bytes_(asf_path.name.encode()),
+             "root_scale": np.float64(root_scale), "ground": np.bytes_(ground.encode()),
+             "converter": np.bytes_(b"envsuite.mocap.convert.amc_to_clip"),
+             "quality_report": np.bytes_(json.dumps(report, sort_keys=True).encode())}
+    attrs.update({f"quality_{key}": np.float64(value) for key, value in report.items()})
     return Clip(
-        name=name or amc_path.stem,
+        name=name or amc_path.name.split(".")[0],
         dt=float(dt),
         poses={field: np.stack(rows, axis=1) for field, rows in frames.items()},
         walker_attrs={"name": np.bytes_(b"humanoid_CMU_V2020")},
-        attrs={"source": np.bytes_(amc_path.name.encode()), "root_scale": np.float64(root_scale),
-               "ground": np.bytes_(ground.encode()), "converter": np.bytes_(b"envsuite.mocap.convert.amc_to_clip")},
+        attrs=attrs,
     )
 
 
-def check_amc_frames(amc_path, dt: float = DEFAULT_DT) -> int:
-    """The number of frames of an AMC file, after checking them as the module docstring says.
+def ground_offsets(heights: np.ndarray, ground: str, dt: float) -> np.ndarray:
+    """Per frame, how far to lower the root so that the body meets the floor (see GROUND_MODES).
 
-    Reads the frames as dm_control's parse_amc does (so that the check sees what the conversion will
-    convert); raises ClipConversionError naming the file, the frame and the value.
+    heights: the lowest colliding geom's height above the floor in each frame. "per-frame" puts it
+    on the floor in every frame (a jump becomes a body crouching on the floor); "first-frame" lowers
+    the whole take by its first frame's; "auto" lowers it by the capture floor seen under the body:
+    the morphological opening of the heights (a moving minimum, then a moving maximum) over
+    FLIGHT_WINDOW_S, which follows a sloping or drifting capture floor but not an upward excursion
+    shorter than the window. Of an excursion above that floor, the first FLIGHT_MIN_HEIGHT is taken
+    as contact (the walker's feet are not the subject's: a dancer on her toes hovers a few cm) and
+    removed; the rest stays: the lowest point ends at max(0, excursion - FLIGHT_MIN_HEIGHT), which is
+    continuous, never below the floor, and keeps a jump or a flip in the air.
     """
-    from dm_control.suite.utils import parse_amc
+    if ground == "per-frame":
+        return heights
+    if ground == "first-frame":
+        return np.full_like(heights, heights[0])
+    if ground == "auto":
+        half = max(1, int(round(FLIGHT_WINDOW_S / dt / 2)))
+        floor = _moving(np.maximum, _moving(np.minimum, heights, half), half)
+        return heights - np.maximum(heights - floor - FLIGHT_MIN_HEIGHT, 0.0)
+    raise ValueError(f"ground must be one of {GROUND_MODES}, got {ground!r}")
 
+
+def _moving(reduce, values: np.ndarray, half: int) -> np.ndarray:
+    """reduce (np.minimum / np.maximum) over a centred window of 2 * half + 1 frames (edges: the frames there are)."""
+    padded = np.concatenate([np.full(half, values[0]), values, np.full(half, values[-1])])
+    out = padded[: len(values)].copy()
+    for shift in range(1, 2 * half + 1):
+        out = reduce(out, padded[shift: shift + len(values)])
+    return out
+
+
+def quality_report(physics, walker, qpos: np.ndarray, qvel: np.ndarray, dt: float, wraps: int) -> dict:
+    """What a clip's motion does that a tracker or a user should know (stored in the clip's attributes).
+
+    joint_range_violation_fraction: share of (frame, hinge) pairs beyond the walker's joint range by
+      more than 1 degree; joint_range_max_excess_deg: the largest such excess;
+    peak_joint_speed: the largest hinge speed (rad/s); peak_root_speed: the largest root speed (m/s);
+    foot_skating: mean horizontal speed (m/s) of a foot (the ankle body) in consecutive frames where
+      its own geoms touch the floor (within 2 cm; the toes are a separate body); floor_penetration: the deepest point below the floor (m, >= 0);
+    flight_fraction: share of frames with no body point within 2 cm of the floor; angle_wraps: Euler
+      jumps of more than 180 degrees that were unwrapped.
+    """
+    import mujoco
+
+    model, data = physics.model.ptr, mujoco.MjData(physics.model.ptr)
+    hinges = [j for j in range(model.njnt) if model.jnt_type[j] == mujoco.mjtJoint.mjJNT_HINGE and model.jnt_limited[j]]
+    addresses = np.array([model.jnt_qposadr[j] for j in hinges])
+    low, high = model.jnt_range[hinges, 0], model.jnt_range[hinges, 1]
+    angles = qpos[:, addresses]
+    excess = np.maximum(np.maximum(angles - high, low - angles), 0.0)
+    walker_bodies = _walker_body_ids(physics, walker)
+    lowest = _lowest_point_heights(model, data, qpos, walker_body_ids=walker_bodies)
+    feet = np.asarray(physics.bind([walker.mjcf_model.find("body", n) for n in ("lfoot", "rfoot")]).element_id)
+    foot_geoms = {int(f): [g for g in range(model.ngeom) if int(model.geom_bodyid[g]) == int(f)] for f in feet}
+    floor = next(g for g in range(model.ngeom) if model.geom_type[g] == mujoco.mjtGeom.mjGEOM_PLANE)
+    foot_xy = np.empty((len(qpos), len(feet), 2))
+    foot_low = np.empty((len(qpos), len(feet)))
+    for t, frame in enumerate(qpos):
+        data.qpos[:] = frame
+        mujoco.mj_kinematics(model, data)
+        foot_xy[t] = data.xpos[feet, :2]
+        foot_low[t] = [min(mujoco.mj_geomDistance(model, data, floor, g, 10.0, None) for g in foot_geoms[int(f)])
+                       for f in feet]
+    speeds = np.linalg.norm(np.diff(foot_xy, axis=0), axis=2) / dt
+    touching = (foot_low[:-1] < CONTACT_HEIGHT) & (foot_low[1:] < CONTACT_HEIGHT)
+    return {
+        "joint_range_violation_fraction": float(np.mean(excess > np.deg2rad(1.0))),
+        "joint_range_max_excess_deg": float(np.rad2deg(excess.max(initial=0.0))),
+        "peak_joint_speed": float(np.abs(qvel[:, 6:]).max(initial=0.0)),
+        "peak_root_speed": float(np.linalg.norm(qvel[:, :3], axis=1).max(initial=0.0)),
+        "foot_skating": float(speeds[touching].mean()) if touching.any() else 0.0,
+        "floor_penetration": float(max(0.0, -lowest.min())),
+        "flight_fraction": float(np.mean(lowest > CONTACT_HEIGHT)),
+        "angle_wraps": float(wraps),
+    }
+
+
+def _walker_leg_length(physics, walker) -> float:
+    """The V2020 walker's femur + tibia (hip to knee to ankle) in meters, mean of both legs."""
+    legs = []
+    for side in "lr":
+        tibia, foot = (physics.bind(walker.mjcf_model.find("body", f"{side}{n}")) for n in ("tibia", "foot"))
+        legs.append(np.linalg.norm(tibia.pos) + np.linalg.norm(foot.pos))
+    return float(np.mean(legs))
+
+
+def _canonical_labels() -> list[str]:
+    labels = [f"root value {k} of 6" for k in range(1, 7)]
+    for name, dofs in CMU_BONE_DOFS:
+        labels += [f"{name} {dof}" for dof in dofs]
+    return labels
+
+
+def check_amc_frames(amc_path, dt: float = DEFAULT_DT, asf=None) -> int:
+    """The number of frames of an AMC take, after checking them as the module docstring says
+    (read with its ASF skeleton, as amc_to_clip reads them); ClipConversionError names the file,
+    the frame and the value."""
     amc_path = Path(amc_path)
     try:
-        values = parse_amc.parse(str(amc_path))
-    except (ValueError, IndexError, UnicodeDecodeError) as error:
-        raise ClipConversionError(f"{amc_path} could not be read as a CMU AMC file ({error})") from error
+        skeleton = read_asf(Path(asf) if asf is not None else find_asf(amc_path))
+        check_cmu_skeleton(skeleton)
+        values = read_amc(amc_path, skeleton)
+    except SkeletonError as error:
+        raise ClipConversionError(str(error)) from None
+    check_frame_values(values, amc_path, dt, _canonical_labels())
+    return len(values)
+
+
+def check_frame_values(values: np.ndarray, amc_path, dt: float, labels: list[str]) -> None:
+    """ClipConversionError for too few frames or a value no CMU capture can hold (see the bounds)."""
     needed = next(n for n in range(SPLINE_POINTS, 10**6) if _resampled_length(n, dt) >= 2)
     if len(values) < needed:
         raise ClipConversionError(
             f"{amc_path} has {len(values)} frame(s); converting it needs at least {needed}: parse_amc's cubic "
             f"spline needs {SPLINE_POINTS}, and a clip needs two frames {dt} s apart at the AMC's 120 fps")
-    labels = _value_labels(amc_path)
-    for frame, row in enumerate(values, start=1):  # AMC frames are numbered from 1
-        if row.shape != values[0].shape:
-            raise ClipConversionError(f"{amc_path} frame {frame} has {row.size} values, frame 1 has {values[0].size}")
-        bounds = np.full(row.shape, MAX_JOINT_DEGREES)
-        bounds[:3], bounds[3:6] = MAX_ROOT_UNITS, MAX_ROOT_DEGREES  # parse_amc: root x, y, z, then 3 angles
-        bad = np.flatnonzero(~(np.abs(row) <= bounds))  # NaN compares False: caught here too
-        if bad.size:
-            i = int(bad[0])
-            label = labels[i] if len(labels) == row.size else f"value {i + 1}"
-            unit, what = ("length units", "a position") if i < 3 else ("degrees", "an angle")
-            raise ClipConversionError(
-                f"{amc_path} frame {frame}, {label}: {float(row[i]):g} is not {what} a CMU capture can hold "
-                f"(finite and within +-{bounds[i]:g} {unit}); the file is damaged")
-    return len(values)
+    bounds = np.full(values.shape[1], MAX_JOINT_DEGREES)
+    bounds[:3], bounds[3:6] = MAX_ROOT_UNITS, MAX_ROOT_DEGREES  # root x, y, z, then 3 angles
+    bad_frames, bad_values = np.nonzero(~(np.abs(values) <= bounds))  # NaN compares False: caught here too
+    if bad_frames.size:
+        frame, i = int(bad_frames[0]), int(bad_values[0])
+        unit, what = ("length units", "a position") if i < 3 else ("degrees", "an angle")
+        raise ClipConversionError(
+            f"{amc_path} frame {frame + 1}, {labels[i]}: {float(values[frame, i]):g} is not {what} a CMU capture can "
+            f"hold (finite and within +-{bounds[i]:g} {unit}); the file is damaged")
 
 
 def _resampled_length(n_frames: int, dt: float) -> int:
@@ -174,21 +321,6 @@ def _resampled_length(n_frames: int, dt: float) -> int:
     times = np.arange(0, n_frames * MOCAP_DT - 1e-8, MOCAP_DT)
     resampled = np.arange(0, n_frames * MOCAP_DT, dt)
     return int(np.count_nonzero(resampled <= times[-1])) if len(times) else 0
-
-
-def _value_labels(amc_path: Path) -> list[str]:
-    """'root value 1 of 6', 'lfemur value 2 of 3', ...: the names of a frame's values, from frame 1's lines."""
-    labels, in_first = [], False
-    with open(amc_path) as lines:
-        for line in lines:
-            tokens = line.split()
-            if tokens == ["1"]:
-                in_first = True
-            elif in_first and (not tokens or tokens == ["2"]):
-                break
-            elif in_first:
-                labels += [f"{tokens[0]} value {k} of {len(tokens) - 1}" for k in range(1, len(tokens))]
-    return labels
 
 
 def _scaled(qpos: np.ndarray, scale: float) -> np.ndarray:
@@ -244,22 +376,32 @@ def library_path():
 
 
 def main(argv=None) -> int:
-    """python -m envsuite.mocap.convert FILE.amc ... --out clips.h5 [--dt 0.03] [--overwrite]"""
+    """python -m envsuite.mocap.convert AMC ... [--asf ASF] --out clips.h5 [--ground auto] [--root-scale skeleton]"""
     import argparse
 
     from envsuite.mocap.clips import write_clips
 
     parser = argparse.ArgumentParser(prog="python -m envsuite.mocap.convert",
-                                     description="Convert CMU AMC files into one clip file for humanoid_CMU_V2020.")
-    parser.add_argument("amc", nargs="+", help="CMU .amc files (the standard CMU skeleton)")
+                                     description="Convert CMU ASF/AMC takes into one clip file for humanoid_CMU_V2020.")
+    parser.add_argument("amc", nargs="+", help="CMU .amc (or .amc.gz) takes")
+    parser.add_argument("--asf", default=None, help="their ASF skeleton (default: <subject>.asf beside each AMC)")
     parser.add_argument("--out", required=True, help="the clip HDF5 file to write")
     parser.add_argument("--dt", type=float, default=DEFAULT_DT)
+    parser.add_argument("--ground", choices=GROUND_MODES, default="auto")
+    parser.add_argument("--root-scale", default="skeleton", help="skeleton (default), fit, or a number")
     parser.add_argument("--overwrite", action="store_true")
     args = parser.parse_args(argv)
-    clips = [amc_to_clip(path, dt=args.dt) for path in args.amc]
+    scale = args.root_scale if args.root_scale in ("skeleton", "fit") else float(args.root_scale)
+    try:
+        clips = [amc_to_clip(path, dt=args.dt, asf=args.asf, ground=args.ground, root_scale=scale) for path in args.amc]
+    except (ClipConversionError, FileNotFoundError) as error:
+        print(f"python -m envsuite.mocap.convert: {error}", file=sys.stderr)
+        return 1
     path = write_clips(args.out, clips, overwrite=args.overwrite)
     for clip in clips:
-        print(f"{clip.name}: {clip.num_steps} steps of {clip.dt} s")
+        report = json.loads(clip.attrs["quality_report"])
+        print(f"{clip.name}: {clip.num_steps} steps of {clip.dt} s, root scale {float(clip.attrs['root_scale']):.3f}, "
+              + ", ".join(f"{key} {value:.3g}" for key, value in sorted(report.items())))
     print(path)
     return 0
 

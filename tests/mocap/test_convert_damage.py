@@ -15,6 +15,7 @@ import pytest
 from envsuite.mocap.convert import ClipConversionError, amc_to_clip, check_amc_frames
 
 SHARED_AMC = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mocap" / "02_01.amc"
+SHARED_ASF = SHARED_AMC.with_name("02.asf")
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,7 @@ def _with_value(text: str, frame: int, segment: str, index: int, value: str) -> 
 
 
 @pytest.mark.parametrize("value", ["nan", "-nan", "inf", "-inf", "1e30", "1e308", "-1e308", "3601"])
-@pytest.mark.parametrize("segment, index, label", [("lfemur", 1, "lfemur value 2 of 3"),
+@pytest.mark.parametrize("segment, index, label", [("lfemur", 1, "lfemur ry"),
                                                    ("root", 0, "root value 1 of 6"),
                                                    ("root", 4, "root value 5 of 6")])
 def test_non_finite_or_absurd_values_name_the_file_frame_and_value(tmp_path, amc_lines, value, segment, index,
@@ -61,7 +62,7 @@ def test_non_finite_or_absurd_values_name_the_file_frame_and_value(tmp_path, amc
     path = tmp_path / "damaged.amc"
     path.write_text(_with_value(_first_frames(amc_lines, 40), 7, segment, index, value))
     with pytest.raises(ClipConversionError, match=rf"frame 7, {label}: .* the file is damaged") as raised:
-        amc_to_clip(path, root_scale=1.0)
+        amc_to_clip(path, asf=SHARED_ASF, root_scale=1.0)
     assert str(path) in str(raised.value)
 
 
@@ -69,8 +70,9 @@ def test_non_finite_or_absurd_values_name_the_file_frame_and_value(tmp_path, amc
 def test_too_few_frames_for_the_spline_and_two_clip_frames(tmp_path, amc_lines, frames):
     path = tmp_path / f"{frames}_frames.amc"
     path.write_text(_first_frames(amc_lines, frames))
-    with pytest.raises(ClipConversionError, match=rf"has {frames} frame\(s\); converting it needs at least 5") as raised:
-        amc_to_clip(path, root_scale=1.0)
+    expected = "holds no frames" if frames == 0 else rf"has {frames} frame\(s\); converting it needs at least 5"
+    with pytest.raises(ClipConversionError, match=expected) as raised:
+        amc_to_clip(path, asf=SHARED_ASF, root_scale=1.0)
     assert str(path) in str(raised.value)
 
 
@@ -78,8 +80,8 @@ def test_the_shortest_convertible_take_converts(tmp_path, amc_lines):
     # 5 frames at 120 fps span 33 ms: two clip frames 0.03 s apart
     path = tmp_path / "five.amc"
     path.write_text(_first_frames(amc_lines, 5))
-    assert check_amc_frames(path) == 5
-    assert amc_to_clip(path, root_scale=1.0).num_steps == 2
+    assert check_amc_frames(path, asf=SHARED_ASF) == 5
+    assert amc_to_clip(path, asf=SHARED_ASF, root_scale=1.0).num_steps == 2
 
 
 def test_a_frame_with_a_missing_line_is_named(tmp_path, amc_lines):
@@ -89,15 +91,15 @@ def test_a_frame_with_a_missing_line_is_named(tmp_path, amc_lines):
     del lines[frame_9 + 3]  # one segment's line of frame 9
     path = tmp_path / "short_frame.amc"
     path.write_text("\n".join(lines) + "\n")
-    with pytest.raises(ClipConversionError, match=r"frame 9 has \d+ values, frame 1 has 62"):
-        amc_to_clip(path, root_scale=1.0)
+    with pytest.raises(ClipConversionError, match=r"frame 9 lacks the bone\(s\) upperback"):
+        amc_to_clip(path, asf=SHARED_ASF, root_scale=1.0)
 
 
 def test_non_numeric_values_are_a_clip_conversion_error(tmp_path, amc_lines):
     path = tmp_path / "text.amc"
     path.write_text(_with_value(_first_frames(amc_lines, 40), 3, "lfemur", 0, "twelve"))
-    with pytest.raises(ClipConversionError, match="could not be read as a CMU AMC file"):
-        amc_to_clip(path, root_scale=1.0)
+    with pytest.raises(ClipConversionError, match="frame 3: 'lfemur twelve .*' holds a value that is not a number"):
+        amc_to_clip(path, asf=SHARED_ASF, root_scale=1.0)
 
 
 def test_the_real_takes_pass_the_check(amc_lines):
