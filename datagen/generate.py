@@ -46,6 +46,26 @@ def _cast_observation(value, dtype):
     return map_structure(lambda leaf: leaf.astype(dtype) if np.asarray(leaf).dtype.kind == "f" else leaf, value)
 
 
+def stored_observation_space(space, dtype):
+    """The observation space of what is stored: float Box leaves in the recipe's observation dtype.
+
+    The env's space may say float64 (gymnasium's MuJoCo envs) while the recipe stores float32 (D4RL,
+    MoCapAct): the dataset's `observation_space` attribute describes the stored arrays, so
+    `dataset.observation_space.contains(dataset.observations[0])` holds with the same dtype. Bounds
+    are cast too (rounding is monotonic, so a cast in-bounds value stays in the cast bounds)."""
+    from gymnasium import spaces
+
+    if dtype is None:
+        return space
+    if isinstance(space, spaces.Dict):
+        return spaces.Dict({key: stored_observation_space(sub, dtype) for key, sub in space.spaces.items()})
+    if isinstance(space, spaces.Tuple):
+        return spaces.Tuple(tuple(stored_observation_space(sub, dtype) for sub in space.spaces))
+    if isinstance(space, spaces.Box) and np.dtype(space.dtype).kind == "f" and space.dtype != np.dtype(dtype):
+        return spaces.Box(space.low.astype(dtype), space.high.astype(dtype), space.shape, dtype)
+    return space
+
+
 def generate(recipe: Recipe, size: str = "small", *, out: str | Path | None = None, workers: int = 1,
              seed: int | None = None, overwrite: bool = False, progress: bool = True, backend: str = "local",
              address: str | None = None) -> Path:
@@ -142,6 +162,7 @@ def _generate_locked(recipe, size, budget, final_path, workers, overwrite, progr
             observation_space, action_space, env_spec = recipe.spaces()
         except ValueError as error:  # the env refuses the recipe's env_kwargs (e.g. a task file with unparsed lines)
             raise RecipeError(f"{recipe.path}: the env {recipe.env_id} refuses its env_kwargs: {error}") from error
+        observation_space = stored_observation_space(observation_space, recipe.observation_dtype)
         _check_free_space_for(final_path, budget, observation_space, action_space, runner.shard_dir)
         plan = recipe.episode_plan(action_space)
         entry = _registry_entry(recipe.dataset_id)

@@ -7,6 +7,9 @@ Sits under the families: `envsuite.locomotion`, `envsuite.mocap`, ... import it;
   names the env and the space, instead of being silently fed to the physics.
 - `DatasetEnvMixin`: D4RL-style `get_dataset()` / `get_normalized_score()` for env ids that carry
   a dataset (`envsuite/<env>-<kind>-vN`).
+- `DatasetAccess`: the outermost wrapper of those ids (registered as their `additional_wrappers`),
+  so that `gymnasium.make("envsuite/hopper-medium-v0").get_dataset()` works as in D4RL: gymnasium
+  1.x wrappers (TimeLimit, OrderEnforcing, PassiveEnvChecker) no longer forward unknown attributes.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import gymnasium
 import numpy as np
 from gymnasium import spaces
 
@@ -85,3 +89,38 @@ class DatasetEnvMixin:
         from envsuite.metrics import normalized_score
 
         return normalized_score(episode_return, self.ref_min_score, self.ref_max_score)
+
+
+class DatasetAccess(gymnasium.Wrapper, gymnasium.utils.RecordConstructorArgs):
+    """D4RL's offline API on the env `gymnasium.make` returns for a dataset-carrying id.
+
+    The registry adds it (as a `WrapperSpec` in `additional_wrappers`) outside gymnasium's own
+    wrappers, so `env.get_dataset()`, `env.get_normalized_score(R)`, `env.dataset_id`,
+    `env.ref_min_score` and `env.ref_max_score` reach the `DatasetEnvMixin` env inside, as they do
+    in D4RL. It changes nothing else: reset, step, spaces and render are the inner env's.
+    `env.spec` records it, so `gymnasium.make(env.spec)` rebuilds the same stack.
+    """
+
+    def __init__(self, env: gymnasium.Env):
+        gymnasium.utils.RecordConstructorArgs.__init__(self)
+        gymnasium.Wrapper.__init__(self, env)
+
+    def get_dataset(self, *, in_memory: bool = True, root=None):
+        """The inner env's `get_dataset` (an `envsuite.data.Dataset`, a mapping of D4RL's keys)."""
+        return self.env.get_wrapper_attr("get_dataset")(in_memory=in_memory, root=root)
+
+    def get_normalized_score(self, episode_return):
+        """The inner env's `get_normalized_score` (D4RL's, a fraction: x100 for papers)."""
+        return self.env.get_wrapper_attr("get_normalized_score")(episode_return)
+
+    @property
+    def dataset_id(self) -> str | None:
+        return self.env.get_wrapper_attr("dataset_id")
+
+    @property
+    def ref_min_score(self) -> float | None:
+        return self.env.get_wrapper_attr("ref_min_score")
+
+    @property
+    def ref_max_score(self) -> float | None:
+        return self.env.get_wrapper_attr("ref_max_score")

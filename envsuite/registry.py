@@ -263,6 +263,12 @@ def make_registered_env(env_id: str, envsuite_only: bool = False, **kwargs):
     return gymnasium.make(check_env_id(env_id, envsuite_only=envsuite_only), **kwargs)
 
 
+# Dataset-carrying ids get this outermost wrapper, so that `gymnasium.make(id).get_dataset()` works
+# through gymnasium's own wrappers as in D4RL (envsuite.common.DatasetAccess).
+DATASET_ACCESS_WRAPPER = gymnasium.envs.registration.WrapperSpec(
+    name="DatasetAccess", entry_point="envsuite.common:DatasetAccess", kwargs={})
+
+
 def register_all() -> None:
     """Register every env id with gymnasium (idempotent)."""
     for entry in env_entries():
@@ -274,6 +280,7 @@ def register_all() -> None:
             max_episode_steps=entry.max_episode_steps,
             kwargs=dict(entry.kwargs),
             vector_entry_point=entry.vector_entry_point,
+            additional_wrappers=(DATASET_ACCESS_WRAPPER,) if entry.dataset_id is not None else (),
         )
 
 

@@ -114,9 +114,12 @@ def _with_final(steps, final):
     return np.concatenate([steps, np.asarray(final, dtype=steps.dtype)[None]])
 
 
-def to_minari(ds, dataset_id: str, *, author: str | None = None, description: str | None = None):
+def to_minari(ds, dataset_id: str, *, author: str | None = None, description: str | None = None,
+              code_permalink: str | None = None):
     """Write `ds` as the Minari dataset `dataset_id` (into MINARI_DATASETS_PATH, as minari does) and
-    return it. Episodes keep their seeds, data and order; images are stored losslessly (no JPEG)."""
+    return it. Episodes keep their seeds, data, dtypes (float32 rewards stay float32) and order;
+    images are stored losslessly (no JPEG). `code_permalink` (Minari's link to the code that made the
+    data) is left empty unless given: envsuite does not invent one."""
     minari, EpisodeBuffer = _import_minari()
     buffers = []
     for index, episode in enumerate(ds.episodes()):
@@ -125,14 +128,14 @@ def to_minari(ds, dataset_id: str, *, author: str | None = None, description: st
             id=index, seed=int(episode.seed),
             observations=_with_final(episode.observations, episode.final_observation),
             actions=map_structure(np.asarray, episode.actions),
-            rewards=list(np.asarray(episode.rewards, dtype=np.float64)),
+            rewards=list(np.asarray(episode.rewards)),  # the stored dtype (float32): Minari keeps what it is given
             terminations=list(terminated), truncations=list(np.asarray(episode.timeouts, dtype=bool) & ~terminated),
             infos={}))
     spec = ds.env_spec.get("gymnasium_spec") if isinstance(ds.env_spec, dict) else None
     return minari.create_dataset_from_buffers(
         dataset_id, buffers, env=_env_spec(spec), observation_space=ds.observation_space,
         action_space=ds.action_space, algorithm_name=", ".join(ds.policies),
-        author=author or "envsuite", code_permalink="https://github.com/envsuite/envsuite",
+        author=author or "envsuite", code_permalink=code_permalink,
         description=description or f"{ds.dataset_id} (envsuite, content_sha256 {ds.content_sha256})",
         ref_min_score=_finite_or_none(ds.ref_min_score), ref_max_score=_finite_or_none(ds.ref_max_score),
         jpeg_encoding=False)

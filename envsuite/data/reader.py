@@ -15,6 +15,11 @@ Access patterns:
   `next_observations` exact at the end of every episode (it is the stored final observation), so
   no step is dropped and timeouts are not bootstrapped from the next episode's first state.
 - `dataset.sample(batch_size, rng)` draws transitions uniformly.
+- `dataset["observations"]`: a Dataset is also a read-only mapping of D4RL's `get_dataset()` keys
+  (`D4RL_KEYS`: observations, actions, rewards, terminals, timeouts; `keys()`, `items()`, `in`,
+  iteration over the keys), each a numpy array, so D4RL code (`env.get_dataset()["rewards"]`,
+  `d4rl.qlearning_dataset(env)`, `MDPDataset(**dataset)`) runs unchanged. `len(dataset)` stays the
+  number of steps, not the number of keys.
 
 Opening checks the header (format, version, attributes, array shapes, episode table) and raises
 `DatasetCorruptError` naming the file and the fault; `verify_dataset` also checks the content hash.
@@ -61,6 +66,8 @@ EPISODE_BLOCK_BYTES = 8 << 20
 # Bytes assumed per text element when sizing blocks.
 TEXT_ELEMENT_BYTES = 64
 FINAL_OBSERVATION = f"{EPISODES_GROUP}/final_observation"
+# The keys of D4RL's `env.get_dataset()` that a Dataset maps (the same as `convert.to_d4rl`).
+D4RL_KEYS = ("observations", "actions", "rewards", "terminals", "timeouts")
 DATASET_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*/[A-Za-z0-9][A-Za-z0-9_.\-]*-v[0-9]+$")
 
 
@@ -414,7 +421,47 @@ class Dataset:
         self.close()
 
     def __len__(self) -> int:
+        """The number of steps (total_steps); the mapping has len(dataset.keys()) == 5 keys."""
         return self.total_steps
+
+    # ----------------------------------------------------------------- D4RL's get_dataset() mapping
+
+    def keys(self):
+        """D4RL's `get_dataset()` keys: observations, actions, rewards, terminals, timeouts."""
+        return dict.fromkeys(D4RL_KEYS).keys()
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key in D4RL_KEYS
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(D4RL_KEYS)
+
+    def __getitem__(self, key: str) -> Any:
+        """`dataset["observations"]` etc. as numpy arrays over all N steps (dicts/tuples of them for
+        Dict/Tuple spaces). In memory they are read-only views of the loaded arrays (copy to modify:
+        `np.array(dataset["rewards"])`); lazily, each lookup reads the whole column from disk."""
+        if key not in self:
+            raise KeyError(f"{key!r}: a Dataset maps D4RL's get_dataset() keys {', '.join(D4RL_KEYS)}; next "
+                           "observations are in dataset.transitions(), step infos in dataset.infos")
+        template = {"observations": self._observation_template, "actions": self._action_template}.get(key, key)
+
+        def column(name: str) -> np.ndarray:
+            array = self._read_all(name)
+            if name in self._memory:
+                array = array.view()
+                array.flags.writeable = False
+            return array
+
+        return map_structure(column, template)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def values(self) -> list[Any]:
+        return [self[key] for key in D4RL_KEYS]
+
+    def items(self) -> list[tuple[str, Any]]:
+        return [(key, self[key]) for key in D4RL_KEYS]
 
     def __repr__(self) -> str:
         return (f"Dataset({self.dataset_id!r}, env_id={self.env_id!r}, steps={self.total_steps}, "

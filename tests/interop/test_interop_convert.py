@@ -82,6 +82,19 @@ def test_minari_reads_the_exported_dataset_with_the_same_episodes(which, hopper,
         assert exported.total_episodes == ds.total_episodes and exported.total_steps == ds.total_steps
         seeds = [meta["seed"] for meta in exported.storage.get_episode_metadata(exported.episode_indices)]
         assert seeds == list(ds.episode_seeds)
+        # no made-up links in what Minari records (code_permalink is left empty unless given)
+        assert exported.storage.metadata.get("code_permalink") is None
+        assert not any("example." in str(value) or "github.com/envsuite" in str(value)
+                       for value in exported.storage.metadata.values())
+        # the export keeps every dtype: Minari reads back what envsuite stores (float32 rewards, ...)
+        assert exported.observation_space == ds.observation_space and exported.action_space == ds.action_space
+        first = next(exported.iterate_episodes())
+        assert first.rewards.dtype == ds.rewards.dtype == np.float32
+        leaf_dtypes = lambda tree: ({k: leaf_dtypes(v) for k, v in tree.items()} if isinstance(tree, dict)  # noqa: E731
+                                    else "text" if np.asarray(tree).dtype.kind in "OUS"
+                                    else np.asarray(tree).dtype)
+        assert leaf_dtypes(first.observations) == leaf_dtypes(ds.observations)
+        assert leaf_dtypes(first.actions) == leaf_dtypes(ds.actions)
         for episode, theirs in zip(ds.episodes(), exported.iterate_episodes()):
             np.testing.assert_array_equal(theirs.rewards, episode.rewards)
             np.testing.assert_array_equal(theirs.terminations, episode.terminals)
