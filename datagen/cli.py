@@ -50,7 +50,16 @@ def _resolve(id_or_path: str, out: str | None) -> str:
     if "/" not in id_or_path:
         raise UsageError(f"{id_or_path!r} is neither a file nor a dataset id '<family>/<name>-vN'")
     load_recipe(id_or_path)  # raises RecipeError with suggestions for unknown ids
-    return str(paths.dataset_path(id_or_path, out))
+    path = paths.dataset_path(id_or_path, out)
+    if not path.exists():
+        import shlex
+
+        from envsuite.data import DatasetNotFoundError
+
+        command = f"envsuite-datagen generate {id_or_path}" + (f" --out {shlex.quote(out)}" if out else "")
+        raise DatasetNotFoundError(f"dataset {id_or_path} is not generated in {out or paths.data_dir()} (no {path}); "
+                                   f"generate it with: {command}")
+    return str(path)
 
 
 def cmd_list(args) -> int:
@@ -103,7 +112,7 @@ def cmd_info(args) -> int:
     with load_dataset(_resolve(args.id, args.out)) as dataset:
         info = {key: _decoded(_plain(value)) for key, value in dataset.attrs.items()}
         info["metrics"] = {key: _plain(value) for key, value in dataset.metrics.items()}
-    print(json.dumps(info, indent=2, sort_keys=True, default=str))
+    print(_strict_json(info, indent=2, sort_keys=True, default=str))
     return 0
 
 
@@ -136,7 +145,7 @@ def cmd_metrics(args) -> int:
     if reference is not None:
         columns.append(("saco", "SACo", ".3f"))
     if args.json:
-        print(json.dumps(rows, indent=2, default=_plain))
+        print(_strict_json(rows, indent=2))
     else:
         print(format_table(rows, columns))
         print("mean return over complete episodes" + ("; normalized score = 100 * (R - random) / (expert - random), "
@@ -311,6 +320,28 @@ def _decoded(value):
         if isinstance(value, dict):
             return {key: _decoded(item) for key, item in value.items()}
     return value
+
+
+def _json_safe(value):
+    """`value` with numpy values as Python ones and NaN / infinities as None (JSON's null): JSON has no
+    NaN, and strict parsers (JavaScript's JSON.parse, jq) refuse Python's `NaN` token."""
+    import math
+
+    value = _plain(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(item) for item in value]
+    return value
+
+
+def _strict_json(value, default=None, **kwargs) -> str:
+    """JSON text that every parser reads: a missing value (NaN) is null, never `NaN`."""
+    if default is not None:  # objects json cannot encode, made encodable before the NaN pass
+        value = json.loads(json.dumps(_json_safe(value), default=default))
+    return json.dumps(_json_safe(value), allow_nan=False, **kwargs)
 
 
 def _plain(value):

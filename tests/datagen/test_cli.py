@@ -82,3 +82,61 @@ def test_generate_reuses_an_identical_dataset_and_refuses_a_different_size(tmp_p
     err = capsys.readouterr().err
     assert "--overwrite" in err and "200 steps" in err
     assert main(bigger + ["--overwrite"]) == 0
+
+
+@pytest.mark.parametrize("command", ["metrics", "info", "verify"])
+def test_a_missing_dataset_prints_the_generate_command(command, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ENVSUITE_DATA_DIR", str(tmp_path / "empty"))
+    assert main([command, "locomotion/hopper-medium-v0"]) == 1
+    err = capsys.readouterr().err
+    assert err.strip().count("\n") == 0
+    assert "generate it with: envsuite-datagen generate locomotion/hopper-medium-v0" in err
+    root = tmp_path / "with space"
+    assert main([command, "locomotion/hopper-medium-v0", "--out", str(root)]) == 1
+    err = capsys.readouterr().err
+    assert f"envsuite-datagen generate locomotion/hopper-medium-v0 --out '{root}'" in err
+    # the printed command is one that works: run it (small) and the first command succeeds
+    assert main(["generate", "locomotion/hopper-medium-v0", "--size", "50", "--quiet", "--out", str(root)]) == 0
+    assert main([command, "locomotion/hopper-medium-v0", "--out", str(root)]) == 0
+
+
+def test_metrics_reference_missing_prints_the_generate_command(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ENVSUITE_DATA_DIR", str(tmp_path))
+    assert main(["generate", "locomotion/hopper-random-v0", "--size", "50", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["metrics", "locomotion/hopper-random-v0", "--reference", "locomotion/hopper-medium-replay-v0"]) == 1
+    assert "envsuite-datagen generate locomotion/hopper-medium-replay-v0" in capsys.readouterr().err
+
+
+def _refuse_constant(name):
+    raise ValueError(f"non-standard JSON constant {name}")
+
+
+def test_metrics_and_info_json_is_strict_json_with_null_for_missing_values(tmp_path, capsys, monkeypatch):
+    import json
+    import math
+
+    from datagen.cli import _strict_json
+
+    monkeypatch.setenv("ENVSUITE_DATA_DIR", str(tmp_path))
+    # StarCraft datasets have no D4RL reference scores: their normalized score and TQ are missing (NaN)
+    assert main(["generate", "starcraft/3m-random-v0", "--size", "60", "--quiet"]) == 0
+    assert main(["generate", "locomotion/hopper-random-v0", "--size", "60", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["metrics", "starcraft/3m-random-v0", "locomotion/hopper-random-v0", "--json"]) == 0
+    text = capsys.readouterr().out
+    rows = json.loads(text, parse_constant=_refuse_constant)  # NaN, Infinity, -Infinity would raise
+    assert [row["dataset_id"] for row in rows] == ["starcraft/3m-random-v0", "locomotion/hopper-random-v0"]
+    assert rows[0]["d4rl_score"] is None and rows[0]["tq"] is None
+    assert isinstance(rows[1]["d4rl_score"], float) and math.isfinite(rows[1]["d4rl_score"])
+    assert "NaN" not in text and "Infinity" not in text
+    assert main(["info", "starcraft/3m-random-v0"]) == 0
+    info = json.loads(capsys.readouterr().out, parse_constant=_refuse_constant)
+    assert info["dataset_id"] == "starcraft/3m-random-v0"
+    # the encoder itself: numpy values, nested NaN / inf
+    import numpy as np
+
+    encoded = _strict_json({"a": np.float32("nan"), "b": [1.0, float("inf"), np.array([np.nan, 2.0])],
+                            "c": np.int64(3), "d": (-np.inf,)})
+    assert json.loads(encoded, parse_constant=_refuse_constant) == {"a": None, "b": [1.0, None, [None, 2.0]],
+                                                                    "c": 3, "d": [None]}
