@@ -191,12 +191,14 @@ def check_cmu_skeleton(skeleton: Skeleton) -> None:
             f"{'; ...' if len(problems) > 6 else ''}); convert takes of the CMU database's skeleton only")
 
 
-def read_amc(path, skeleton: Skeleton) -> np.ndarray:
+def read_amc(path, skeleton: Skeleton, notes: list[str] | None = None) -> np.ndarray:
     """(frames, 62) values of an AMC motion in parse_amc's order, degrees and CMU length units.
 
     Bones are found by name (any case, any line order); each bone's values are in its ASF DOF order
     and are put in the CMU order. A frame lacking a bone, a bone the skeleton does not know, or a
-    wrong number of values is a SkeletonError naming the frame.
+    wrong number of values is a SkeletonError naming the frame, except that an incomplete *last*
+    frame (a file cut while it was written: CMU's 07_12 ends in half a frame) is left out and said
+    so in `notes`.
     """
     path = Path(path)
     frames: list[dict[str, list[float]]] = []
@@ -226,8 +228,15 @@ def read_amc(path, skeleton: Skeleton) -> np.ndarray:
     to_degrees = np.rad2deg if skeleton.angle_unit == "rad" else (lambda x: x)
     length = CMU_LENGTH_UNIT / skeleton.length_unit  # file units -> parse_amc's units
     rows = np.empty((len(frames), 6 + sum(len(d) for _, d in CMU_BONE_DOFS)))
+    needed = ["root"] + [name for name, _ in CMU_BONE_DOFS]
+    if len(frames) > 1 and any(name not in frames[-1] for name in needed):
+        missing = [name for name in needed if name not in frames[-1]]
+        if notes is not None:
+            notes.append(f"the last frame ({len(frames)}) lacks {', '.join(missing)} (the file was cut): left out")
+            frames = frames[:-1]
+            rows = rows[:-1]
     for f, frame in enumerate(frames):
-        missing = [name for name, _ in [("root", ())] + list(CMU_BONE_DOFS) if name not in frame]
+        missing = [name for name in needed if name not in frame]
         if missing:
             raise SkeletonError(f"{path} frame {f + 1} lacks the bone(s) {', '.join(missing)}")
         root = dict(zip(skeleton.root_order, frame["root"]))

@@ -116,7 +116,8 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT, as
     try:
         skeleton = read_asf(asf_path)
         check_cmu_skeleton(skeleton)
-        values = read_amc(amc_path, skeleton)
+        notes: list[str] = []
+        values = read_amc(amc_path, skeleton, notes)
     except SkeletonError as error:
         raise ClipConversionError(str(error)) from None
     except FileNotFoundError:
@@ -158,6 +159,7 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT, as
         mujoco.mj_differentiatePos(physics.model.ptr, qvel[t], dt, qpos[t], qpos[t + 1])
     qvel[-1] = qvel[-2]
     report = quality_report(physics, walker, qpos, qvel, dt, wraps)
+    report["dropped_frames"] = float(len(notes))
 
     from dm_control.rl.control import PhysicsError
 
@@ -175,7 +177,8 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT, as
     attrs = {"source": np.bytes_(amc_path.name.encode()), "skeleton": np.bytes_(asf_path.name.encode()),
              "root_scale": np.float64(root_scale), "ground": np.bytes_(ground.encode()),
              "converter": np.bytes_(b"envsuite.mocap.convert.amc_to_clip"),
-             "quality_report": np.bytes_(json.dumps(report, sort_keys=True).encode())}
+             "quality_report": np.bytes_(json.dumps(report, sort_keys=True).encode()),
+             "conversion_notes": np.bytes_(json.dumps(notes).encode())}
     attrs.update({f"quality_{key}": np.float64(value) for key, value in report.items()})
     return Clip(
         name=name or amc_path.name.split(".")[0],
@@ -228,7 +231,8 @@ def quality_report(physics, walker, qpos: np.ndarray, qvel: np.ndarray, dt: floa
     foot_skating: mean horizontal speed (m/s) of a foot (the ankle body) in consecutive frames where
       its own geoms touch the floor (within 2 cm; the toes are a separate body); floor_penetration: the deepest point below the floor (m, >= 0);
     flight_fraction: share of frames with no body point within 2 cm of the floor; angle_wraps: Euler
-      jumps of more than 180 degrees that were unwrapped.
+      jumps of more than 180 degrees that were unwrapped. (amc_to_clip adds dropped_frames: an
+      incomplete last frame left out, with the reason in the clip's conversion_notes.)
     """
     import mujoco
 
@@ -289,7 +293,7 @@ def check_amc_frames(amc_path, dt: float = DEFAULT_DT, asf=None) -> int:
     try:
         skeleton = read_asf(Path(asf) if asf is not None else find_asf(amc_path))
         check_cmu_skeleton(skeleton)
-        values = read_amc(amc_path, skeleton)
+        values = read_amc(amc_path, skeleton, notes=[])
     except SkeletonError as error:
         raise ClipConversionError(str(error)) from None
     check_frame_values(values, amc_path, dt, _canonical_labels())
