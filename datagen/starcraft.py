@@ -22,8 +22,9 @@ battle of the scenario (start positions jittered by up to 1 map unit) between tw
 StarCraftImage formats (hyperspectral, rgb, grayscale). Actions: the two bots' indices into
 WINDOW_BOTS. Reward: (damage dealt by the allies - by the enemies) over the window, over the
 armies' total health. infos: label = 2 x (the scenario's index in sorted order) + phase (0 in the
-battle's first half, 1 in its second: StarCraftImage's map x beginning/end labels, 14 classes over
-the seven scenarios), phase, winner (1 allies, 2 enemies, 0 none), window_index, first_game_loop.
+battle's first half, 1 in its second; the first window is always 0, so a battle of one window is its
+own beginning: StarCraftImage's map x beginning/end labels, 14 classes over the seven scenarios),
+phase, winner (1 allies, 2 enemies, 0 none), window_index, first_game_loop.
 """
 
 from __future__ import annotations
@@ -182,6 +183,7 @@ def rollout_window_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Tr
         length = len(windows)
         winner = battle.winner()
         phase = (np.arange(length) + 0.5 >= length / 2).astype(np.int64)  # 0: beginning, 1: end of the battle
+        phase[0] = 0  # the first window is the beginning, even of a battle of one window (as replay.phase_of)
         terminals, timeouts = end_flags(length, winner is not None)
         final = windows[-1]
         episodes.append((0, Trajectory(
