@@ -34,6 +34,7 @@ Text is variable-length UTF-8; numbers keep the dtype the writer was given, litt
 
 from __future__ import annotations
 
+import inspect
 import json
 import math
 from collections.abc import Mapping
@@ -223,6 +224,17 @@ def _space_to_dict(space: gymnasium.Space) -> dict:
                     f"supported spaces are {', '.join(SUPPORTED_SPACES)}")
 
 
+def _discrete(n: int, start: int, dtype: np.dtype) -> spaces.Discrete:
+    """A Discrete space of `dtype`. gymnasium 1.0 (d3rlpy 2.8's pin) has no dtype argument: its spaces are
+    int64, so an int64 description builds there and another dtype is refused with what to install."""
+    if "dtype" in inspect.signature(spaces.Discrete.__init__).parameters:
+        return spaces.Discrete(n, start=start, dtype=dtype)
+    if dtype != np.int64:
+        raise ValueError(f"a Discrete space of {dtype.name} needs gymnasium >= 1.1 (installed: "
+                         f"{gymnasium.__version__}, whose Discrete spaces are int64): pip install 'gymnasium>=1.1'")
+    return spaces.Discrete(n, start=start)
+
+
 def _space_from_dict(description: Mapping) -> gymnasium.Space:
     if not isinstance(description, Mapping) or "type" not in description:
         raise ValueError(f"not a serialised gymnasium space: {description!r}")
@@ -234,8 +246,7 @@ def _space_from_dict(description: Mapping) -> gymnasium.Space:
         high = np.broadcast_to(np.asarray(_decode_bound(description["high"]), dtype=dtype), shape)
         return spaces.Box(low=low.copy(), high=high.copy(), shape=shape, dtype=dtype)
     if kind == "Discrete":
-        return spaces.Discrete(description["n"], start=description.get("start", 0),
-                               dtype=np.dtype(description.get("dtype", "int64")))
+        return _discrete(description["n"], description.get("start", 0), np.dtype(description.get("dtype", "int64")))
     if kind == "MultiDiscrete":
         return spaces.MultiDiscrete(np.asarray(description["nvec"]), dtype=np.dtype(description["dtype"]),
                                     start=np.asarray(description["start"]))

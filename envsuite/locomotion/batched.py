@@ -26,8 +26,13 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.envs.mujoco.mujoco_env import expand_model_path
 from gymnasium.utils import seeding
-from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector import VectorEnv
 from gymnasium.vector.utils import batch_space
+
+try:
+    from gymnasium.vector import AutoresetMode
+except ImportError:  # gymnasium 1.0 (d3rlpy 2.8's pin): next-step autoreset is its only mode, with no name
+    AutoresetMode = None
 
 from envsuite.common import validate_box_action
 from envsuite.locomotion._mujoco_warnings import gymnasium_model_loading
@@ -224,7 +229,8 @@ class BatchedLocomotionVectorEnv(VectorEnv):
     | Bad actions | wrong shape/dtype or NaN/inf: ValueError naming the env and the space. Huge finite actions cost what they cost in the single env and in gymnasium's v5 env: -inf reward for float32 actions beyond about 1.8e19 (their float32 squares overflow) |
     """
 
-    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+    # gymnasium >= 1.1 reads the mode from the metadata; 1.0 has only this one
+    metadata = {"render_modes": [], **({"autoreset_mode": AutoresetMode.NEXT_STEP} if AutoresetMode else {})}
 
     def __init__(self, name: str, num_envs: int = 1, max_episode_steps: int = 1000, **kwargs):
         if kwargs:

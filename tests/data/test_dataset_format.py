@@ -75,3 +75,22 @@ def test_unknown_space_type_in_json_raises_value_error():
 
 def test_format_version_is_one():
     assert FORMAT_VERSION == 1
+
+
+class DiscreteOfGymnasium10(spaces.Discrete):
+    """gymnasium 1.0's Discrete signature (no dtype: its spaces are int64), the oracle being its source."""
+
+    def __init__(self, n, seed=None, start=0):
+        super().__init__(n, seed=seed, start=start)
+
+
+def test_discrete_spaces_read_on_gymnasium_1_0_and_another_dtype_is_refused_with_what_to_install(monkeypatch):
+    import envsuite.data.format as format_module
+
+    stored_int64 = space_to_json(spaces.Discrete(5, start=2))
+    stored_int32 = space_to_json(spaces.Discrete(5, dtype=np.int32))
+    monkeypatch.setattr(format_module.spaces, "Discrete", DiscreteOfGymnasium10)
+    space = space_from_json(stored_int64)
+    assert (space.n, space.start, space.dtype) == (5, 2, np.int64)
+    with pytest.raises(ValueError, match=r"int32 needs gymnasium >= 1.1.*pip install"):
+        space_from_json(stored_int32)
