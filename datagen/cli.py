@@ -264,6 +264,44 @@ def cmd_evaluate_android(args) -> int:
     return 0
 
 
+def cmd_mocap_clips(args) -> int:
+    from datagen.metrics import format_table
+    from envsuite.mocap import library as mocap_library
+
+    if args.to and not args.export:
+        raise UsageError("--to needs --export SUBSET (the subset or clip ids to write)")
+    if args.export:
+        if not args.to:
+            raise UsageError("--export SUBSET needs --to FILE (the dm_control-format clip file to write)")
+        try:
+            written = mocap_library.export(args.export if len(args.export) > 1 else args.export[0], args.to,
+                                           overwrite=args.overwrite)
+        except mocap_library.LibraryError as error:
+            raise UsageError(str(error)) from None
+        except FileExistsError as error:
+            raise UsageError(f"{error}; pass --overwrite to replace it") from None
+        print(f"wrote {written}: {len(mocap_library.resolve(args.export if len(args.export) > 1 else args.export[0]))} "
+              "clips in dm_control's clip format (MultiClipMocapTracking loads it)")
+        return 0
+    try:
+        records = mocap_library.library(args.subset)
+    except mocap_library.LibraryError as error:
+        raise UsageError(str(error)) from None
+    if args.json:
+        print(json.dumps([record.as_dict() for record in records], indent=1, allow_nan=False))
+        return 0
+    rows = [{"id": r.id, "category": r.category, "seconds": r.duration_s, "snippets": len(r.snippets),
+             "skating": r.quality["foot_skating"], "flight": r.quality["flight_fraction"],
+             "description": r.description} for r in records]
+    print(format_table(rows, [("id", "id", "s"), ("category", "category", "s"), ("seconds", "seconds", ".1f"),
+                              ("snippets", "snippets", "d"), ("skating", "skating m/s", ".3f"),
+                              ("flight", "flight", ".3f"), ("description", "description", "s")]))
+    minutes = sum(r.duration_s for r in records) / 60
+    print(f"{len(records)} clips, {sum(len(r.snippets) for r in records)} snippets, {minutes:.1f} min of motion "
+          f"(subsets: {', '.join(mocap_library.subsets())})")
+    return 0
+
+
 def cmd_export_aitw(args) -> int:
     from envsuite.android.export import export_aitw
     from envsuite.data import load_dataset
@@ -444,6 +482,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fps", type=int, default=None, help="frames per second (default: the family's)")
     p.add_argument("--out-root", default=None, help="dataset root to look ids up in")
     p.set_defaults(func=cmd_render)
+
+    p = sub.add_parser("mocap-clips", help="the shipped MoCap library's clips (or a subset), or --export one as a clip file")
+    p.add_argument("subset", nargs="?", default=None, help="a subset (all, walk_tiny, locomotion_small, a category)")
+    p.add_argument("--json", action="store_true", help="the clip records as JSON")
+    p.add_argument("--export", nargs="+", metavar="SUBSET", help="a subset name or clip ids to write with --to")
+    p.add_argument("--to", help="the dm_control-format clip file --export writes")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing --to file")
+    p.set_defaults(func=cmd_mocap_clips)
 
     p = sub.add_parser("export-aitw", help="an Android dataset as AitW-style per-step JSONL + PNG screens")
     p.add_argument("id", metavar="ID|PATH")

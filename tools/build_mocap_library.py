@@ -1,11 +1,13 @@
-"""Convert every CMU ASF/AMC take of ../shared/data/mocap/cmu/asf_amc and report each one.
+"""Build the shipped MoCap library (assets/mocap/library.h5) from ../shared/data/mocap/cmu/asf_amc.
 
 Where it sits: a maintenance script (not part of the package): it runs envsuite.mocap.convert on
-the shared real takes and writes one row per take: the converted steps and seconds, the root scale,
-the quality report (convert.quality_report), the conversion notes, or the error that refused it.
-The MoCap library (issue 16) is built from the takes this report shows as converted.
+every shared real take and writes one row per take to docs/mocap_takes_report.tsv: the converted
+steps and seconds, the root scale, the quality report (convert.quality_report), the conversion
+notes, the error that refused it, or the quality threshold (library.QUALITY_THRESHOLDS) that left it
+out. The takes within the thresholds go into the library with their V2020 qpos and clip attributes
+(envsuite/mocap/library.py; their descriptions and categories are a separate asset, assets/mocap/takes.tsv).
 
-    .venv/bin/python tools/convert_shared_takes.py [--workers 2] [--clips OUT.h5] [--report docs/mocap_takes_report.tsv]
+    .venv/bin/python tools/build_mocap_library.py [--workers 2] [--limit N] [--library assets/mocap/library.h5]
 """
 
 from __future__ import annotations
@@ -25,22 +27,48 @@ FIELDS = ("take", "subject", "status", "steps", "seconds", "root_scale", "joint_
 
 
 def convert_one(amc: Path):
-    from envsuite.mocap.convert import ClipConversionError, amc_to_clip
+    from envsuite.mocap.convert import DEFAULT_DT, ClipConversionError, amc_to_qpos
+    from envsuite.mocap.library import QUALITY_THRESHOLDS
 
     begin = time.perf_counter()
     row = {"take": amc.name.split(".")[0], "subject": amc.parent.name}
     try:
-        clip = amc_to_clip(amc)
+        qpos, attrs, _ = amc_to_qpos(amc)
     except (ClipConversionError, ValueError, FileNotFoundError) as error:
         row.update(status="refused", notes_or_error=str(error).replace("\t", " ").replace("\n", " "))
         return row, None
-    report = json.loads(clip.attrs["quality_report"])
-    row.update(status="converted", steps=clip.num_steps, seconds=round(clip.num_steps * clip.dt, 2),
-               root_scale=round(float(clip.attrs["root_scale"]), 4),
-               notes_or_error="; ".join(json.loads(clip.attrs["conversion_notes"])))
+    report = json.loads(attrs["quality_report"])
+    failed = [f"{key} {report[key]:.4g} > {bound}" for key, bound in QUALITY_THRESHOLDS.items() if report[key] > bound]
+    notes = json.loads(attrs["conversion_notes"])
+    row.update(status="left out: " + ", ".join(failed) if failed else "shipped", steps=len(qpos),
+               seconds=round(len(qpos) * DEFAULT_DT, 2), root_scale=round(float(attrs["root_scale"]), 4),
+               notes_or_error="; ".join(notes))
     row.update({key: round(value, 4) for key, value in report.items()})
     row["convert_s"] = round(time.perf_counter() - begin, 1)
-    return row, clip
+    return row, None if failed else (qpos, attrs)
+
+
+def write_library(path: Path, shipped: list) -> None:
+    """The library file: per clip its qpos (float64, shuffled and deflated) and attributes (library.py)."""
+    import h5py
+    import numpy as np
+
+    from envsuite.mocap.convert import DEFAULT_DT
+    from envsuite.mocap.library import LIBRARY_FORMAT, LIBRARY_VERSION, clip_id
+
+    temporary = path.with_suffix(".tmp")
+    with h5py.File(temporary, "w") as out:
+        out.attrs.update(format=LIBRARY_FORMAT, version=LIBRARY_VERSION, dt=DEFAULT_DT,
+                         built_by="python tools/build_mocap_library.py")
+        clips = out.create_group("clips")
+        for row, (qpos, attrs) in shipped:
+            group = clips.create_group(clip_id(row["take"]))
+            group.create_dataset("qpos", data=qpos, compression="gzip", compression_opts=9, shuffle=True,
+                                 chunks=(min(len(qpos), 4096), qpos.shape[1]))
+            group.attrs.update(attrs)
+            group.attrs.update(subject=row["subject"], take=row["take"],
+                               source_path=np.bytes_(f"mocap/cmu/asf_amc/{row['subject']}/{row['take']}.amc.gz".encode()))
+    temporary.replace(path)
 
 
 def main(argv=None) -> int:
@@ -48,7 +76,7 @@ def main(argv=None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--clips", default=None, help="also write the converted clips to this clip file")
+    parser.add_argument("--library", default=str(REPO_ROOT / "assets" / "mocap" / "library.h5"))
     parser.add_argument("--report", default=str(REPO_ROOT / "docs" / "mocap_takes_report.tsv"))
     parser.add_argument("--limit", type=int, default=None, help="only the first N takes (a quick try)")
     args = parser.parse_args(argv)
@@ -56,28 +84,25 @@ def main(argv=None) -> int:
         print(f"{TAKES} is absent: this script converts the shared real takes", file=sys.stderr)
         return 1
     takes = sorted(TAKES.glob("*/*.amc.gz"))[: args.limit]
-    rows, clips = [], []
+    rows, shipped = [], []
     with multiprocessing.get_context("spawn").Pool(args.workers) as pool:
-        for row, clip in tqdm(pool.imap(convert_one, takes), total=len(takes), unit="take"):
+        for row, kept in tqdm(pool.imap(convert_one, takes), total=len(takes), unit="take"):
             rows.append(row)
-            if clip is not None and args.clips:
-                clips.append(clip)
+            if kept is not None:
+                shipped.append((row, kept))
     report = Path(args.report)
     report.parent.mkdir(parents=True, exist_ok=True)
     with open(report, "w") as out:
         out.write("\t".join(FIELDS) + "\n")
         for row in rows:
             out.write("\t".join(str(row.get(field, "")) for field in FIELDS) + "\n")
-    converted = [row for row in rows if row["status"] == "converted"]
-    minutes = sum(row["seconds"] for row in converted) / 60
-    print(f"{len(converted)} of {len(rows)} takes converted ({minutes:.1f} min of motion); report: {report}")
+    write_library(Path(args.library), shipped)
+    minutes = sum(row["seconds"] for row, _ in shipped) / 60
+    print(f"{len(shipped)} of {len(rows)} takes shipped ({minutes:.1f} min of motion) in {args.library} "
+          f"({Path(args.library).stat().st_size / 2**20:.1f} MiB); report: {report}")
     for row in rows:
-        if row["status"] != "converted" or row["notes_or_error"]:
+        if row["status"] != "shipped" or row["notes_or_error"]:
             print(f"  {row['take']}: {row['status']}: {row['notes_or_error']}")
-    if args.clips:
-        from envsuite.mocap.clips import write_clips
-
-        print(write_clips(args.clips, clips, overwrite=True))
     return 0
 
 

@@ -1,6 +1,7 @@
 """The MoCap family: the CMU humanoid tracking CMU motion capture (DESIGN.md section 6, MoCap).
 
 - `clips`: dm_control's clip HDF5 format (read/write); `convert`: CMU ASF/AMC -> humanoid_CMU_V2020 clips;
+  `library`: the shipped library of real CMU takes (qpos stored, clips derived and cached on first use);
   `snippets` / `reference`: MoCapAct-style windows and their time-major reference arrays.
 - `walker`: the V2020 walker on a floor, compiled once per process; `tracking`: the gymnasium env
   `envsuite/CMUHumanoidTracking-v0` (dm_control's MultiClipMocapTracking on raw mujoco), with its

@@ -95,11 +95,19 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT, as
     under a slowly varying floor, flight phases kept in the air), "per-frame", "first-frame", "none".
     The clip's attributes carry the options, the skeleton and the quality report (quality_report).
     """
+    amc_path = Path(amc_path)
+    qpos, attrs, physics_and_walker = amc_to_qpos(amc_path, dt=dt, asf=asf, root_scale=root_scale, ground=ground)
+    return clip_from_qpos(qpos, dt, name or amc_path.name.split(".")[0], attrs, where=str(amc_path),
+                          physics_and_walker=physics_and_walker)
+
+
+def amc_to_qpos(amc_path, *, dt: float = DEFAULT_DT, asf=None, root_scale: float | str = "skeleton",
+                ground: str = "auto"):
+    """Steps 1-4 of amc_to_clip: (qpos (T, 63) of the V2020 walker, the clip attributes, (physics, walker)).
+
+    What the MoCap library stores (envsuite/mocap/library.py); clip_from_qpos makes the rest.
+    """
     import mujoco
-    from dm_control import mjcf
-    from dm_control.locomotion import arenas
-    from dm_control.locomotion.tasks.reference_pose import utils
-    from dm_control.locomotion.walkers import cmu_humanoid
     from dm_control.suite import humanoid_CMU
     from dm_control.suite.utils import parse_amc
 
@@ -137,9 +145,7 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT, as
         raise ClipConversionError(f"{amc_path} gave {qpos.shape[0]} frames at dt {dt}, or non-finite ones")
     qpos[:, 3:7] /= np.linalg.norm(qpos[:, 3:7], axis=1, keepdims=True)
 
-    arena = arenas.Floor()
-    walker = utils.add_walker(cmu_humanoid.CMUHumanoidPositionControlledV2020, arena)
-    physics = mjcf.Physics.from_mjcf_model(arena.mjcf_model)
+    physics, walker = v2020_physics()
     if physics.model.nq != qpos.shape[1]:
         raise AssertionError(f"the V2020 walker has {physics.model.nq} qpos, parse_amc gave {qpos.shape[1]}")
     model, data = physics.model.ptr, mujoco.MjData(physics.model.ptr)
@@ -154,34 +160,67 @@ def amc_to_clip(amc_path, name: str | None = None, *, dt: float = DEFAULT_DT, as
     if ground != "none":
         heights = _lowest_point_heights(model, data, qpos, walker_body_ids=walker_bodies)
         qpos[:, 2] -= ground_offsets(heights, ground, dt)
-    qvel = np.zeros((len(qpos), physics.model.nv))
-    for t in range(len(qpos) - 1):
-        mujoco.mj_differentiatePos(physics.model.ptr, qvel[t], dt, qpos[t], qpos[t + 1])
-    qvel[-1] = qvel[-2]
+    qvel = velocities(physics, qpos, dt)
     report = quality_report(physics, walker, qpos, qvel, dt, wraps)
     report["dropped_frames"] = float(len(notes))
-
-    from dm_control.rl.control import PhysicsError
-
-    frames = {field: [] for field in POSE_FIELDS}
-    for t in range(len(qpos)):
-        utils.set_walker(physics, walker, qpos[t], qvel[t])
-        try:
-            physics.forward()  # not only kinematics: end effectors are sensors, the CoM is subtree_com
-        except PhysicsError as error:
-            raise ClipConversionError(f"{amc_path}: MuJoCo rejected the converted pose at {t * dt:.3f} s "
-                                      f"(clip frame {t}): {error}") from error
-        features = utils.get_features(physics, walker)
-        for field in POSE_FIELDS:
-            frames[field].append(np.asarray(features[field], dtype=np.float64).reshape(-1))
     attrs = {"source": np.bytes_(amc_path.name.encode()), "skeleton": np.bytes_(asf_path.name.encode()),
              "root_scale": np.float64(root_scale), "ground": np.bytes_(ground.encode()),
              "converter": np.bytes_(b"envsuite.mocap.convert.amc_to_clip"),
              "quality_report": np.bytes_(json.dumps(report, sort_keys=True).encode()),
              "conversion_notes": np.bytes_(json.dumps(notes).encode())}
     attrs.update({f"quality_{key}": np.float64(value) for key, value in report.items()})
+    return qpos, attrs, (physics, walker)
+
+
+def v2020_physics():
+    """dm_control's V2020 walker on its Floor arena (the tracking task's scene) and the walker."""
+    from dm_control import mjcf
+    from dm_control.locomotion import arenas
+    from dm_control.locomotion.tasks.reference_pose import utils
+    from dm_control.locomotion.walkers import cmu_humanoid
+
+    arena = arenas.Floor()
+    walker = utils.add_walker(cmu_humanoid.CMUHumanoidPositionControlledV2020, arena)
+    return mjcf.Physics.from_mjcf_model(arena.mjcf_model), walker
+
+
+def velocities(physics, qpos: np.ndarray, dt: float) -> np.ndarray:
+    """Forward differences in MuJoCo's convention (mj_differentiatePos); the last frame repeats the one before."""
+    import mujoco
+
+    qvel = np.zeros((len(qpos), physics.model.nv))
+    for t in range(len(qpos) - 1):
+        mujoco.mj_differentiatePos(physics.model.ptr, qvel[t], dt, qpos[t], qpos[t + 1])
+    qvel[-1] = qvel[-2]
+    return qvel
+
+
+def clip_from_qpos(qpos: np.ndarray, dt: float, name: str, attrs: dict, where: str = "",
+                   physics_and_walker=None) -> Clip:
+    """The clip of V2020 poses `qpos` (T, 63) at `dt`: velocities by forward differences, then per frame
+    the walker posed with physics.forward() and dm_control's get_features (the eleven pose arrays).
+
+    The one place a clip's arrays are made: amc_to_clip calls it, and the shipped MoCap library
+    (envsuite/mocap/library.py), which stores qpos only, derives its clips with it.
+    """
+    from dm_control.locomotion.tasks.reference_pose import utils
+    from dm_control.rl.control import PhysicsError
+
+    physics, walker = physics_and_walker or v2020_physics()
+    qvel = velocities(physics, qpos, dt)
+    frames = {field: [] for field in POSE_FIELDS}
+    for t in range(len(qpos)):
+        utils.set_walker(physics, walker, qpos[t], qvel[t])
+        try:
+            physics.forward()  # not only kinematics: end effectors are sensors, the CoM is subtree_com
+        except PhysicsError as error:
+            raise ClipConversionError(f"{where or name}: MuJoCo rejected the converted pose at {t * dt:.3f} s "
+                                      f"(clip frame {t}): {error}") from error
+        features = utils.get_features(physics, walker)
+        for field in POSE_FIELDS:
+            frames[field].append(np.asarray(features[field], dtype=np.float64).reshape(-1))
     return Clip(
-        name=name or amc_path.name.split(".")[0],
+        name=name,
         dt=float(dt),
         poses={field: np.stack(rows, axis=1) for field, rows in frames.items()},
         walker_attrs={"name": np.bytes_(b"humanoid_CMU_V2020")},

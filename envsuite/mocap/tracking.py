@@ -18,7 +18,7 @@ on the same clip, start and actions and asserts equal rewards, termination and o
 | Starting state | the reference pose and velocities at the start step: the snippet's first step (`start_mode="snippet-start"`), or uniform over the steps dm_control's task may start at (`"random-start"`: start .. end - max(ref_steps) - min_steps - 1); `reset(options={"snippet": id, "start_step": k})` picks one |
 | Info | `snippet_id`, `snippet_index`, `start_step` (clip step the episode started at), `time_step` (clip step now), `termination_error`, `time_in_clip`; at the episode's end `normalized_episode_length` and `normalized_return` (MoCapAct's metrics) |
 | Bad actions | NaN/inf, wrong shape or non-float dtype: ValueError naming the env and the space. Out-of-bounds floats are passed on as in dm_control: MuJoCo clamps each control to [-1, 1] |
-| Arguments | `clip_path` (default: the committed library assets/mocap/cmu_clips.h5), `snippets` (snippet ids `<clip>-<start>-<end>` or clip names for whole clips; default every clip whole), `ref_steps` (1, 2, 3, 4, 5), `start_mode`, `min_steps` (10), `termination_error_threshold` (0.3), `render_mode` ("rgb_array"), `render_width`, `render_height`, `camera_id` (3, MoCapAct's); `dataset_id` (set by the registry for `envsuite/mocap-<clip>-<kind>-v0`: `get_dataset()`) |
+| Arguments | `clips` (a subset of the shipped MoCap library: `all`, `walk_tiny`, `locomotion_small` or a category; a list of its clip ids; or a clip file; a subset is tracked snippet by snippet, envsuite/mocap/library.py), `clip_path` (default: the two-clip library assets/mocap/cmu_clips.h5), `snippets` (snippet ids `<clip>-<start>-<end>` or clip names for whole clips; default every clip whole), `ref_steps` (1, 2, 3, 4, 5), `start_mode`, `min_steps` (10), `termination_error_threshold` (0.3), `render_mode` ("rgb_array"), `render_width`, `render_height`, `camera_id` (3, MoCapAct's); `dataset_id` (set by the registry for `envsuite/mocap-<clip>-<kind>-v0`: `get_dataset()`) |
 
 Differences from dm_control's task, by design: no recompilation on reset; the random start is drawn
 from the env's own `np_random` (dm_control draws from its RandomState), so parity is asserted for a
@@ -43,22 +43,36 @@ from envsuite.mocap.observables import (NUM_APPENDAGES, NUM_BODIES, NUM_JOINTS, 
                                         observable_slices, observation_size)
 from envsuite.mocap import kernels
 from envsuite.mocap.reference import ReferenceSnippet, reference_snippet
-from envsuite.mocap.snippets import Snippet
+from envsuite.mocap.snippets import Snippet, split_clip
 from envsuite.mocap.walker import PHYSICS_TIMESTEP, TORQUE_THRESHOLD, TOUCH_THRESHOLD, humanoid_model
 
 START_MODES = ("snippet-start", "random-start")
 DEFAULT_REF_STEPS = (1, 2, 3, 4, 5)
 
 
-def load_snippets(clip_path=None, snippets=None) -> list[ReferenceSnippet]:
-    """The reference snippets an env tracks: snippet ids or clip names (whole clips) from `clip_path`."""
+def load_snippets(clip_path=None, snippets=None, clips=None) -> list[ReferenceSnippet]:
+    """The reference snippets an env tracks: snippet ids or clip names (whole clips) from `clip_path`, or from
+    `clips`: a subset of the shipped MoCap library (envsuite/mocap/library.py), a list of its clip ids, or a
+    clip file's path."""
     from envsuite.mocap.convert import library_path
 
-    path = Path(clip_path) if clip_path is not None else library_path()
+    if clips is not None and clip_path is not None:
+        raise ValueError("give clips= (a library subset, clip ids or a clip file) or clip_path=, not both")
+    if isinstance(clips, (str, Path)) and (isinstance(clips, Path) or str(clips).endswith(".h5")):
+        clip_path, clips = clips, None
     wanted = [snippets] if isinstance(snippets, (str, Snippet)) else snippets
     if wanted is not None and len(wanted) == 0:
         raise ValueError("snippets is empty; give snippet ids such as '02_01-0-95', clip names, or None for every clip")
-    clips = read_clips(path)
+    if clips is not None:
+        from envsuite.mocap import library
+
+        path = f"the MoCap library ({clips if isinstance(clips, str) else len(clips)} clips)"
+        clips = library.load_clips(clips, with_attrs=False)
+        if wanted is None:  # a library subset is tracked as MoCapAct tracks it: snippet by snippet
+            wanted = [s for name in sorted(clips) for s in split_clip(name, clips[name].num_steps)]
+    else:
+        path = Path(clip_path) if clip_path is not None else library_path()
+        clips = read_clips(path)
     if wanted is None:
         wanted = sorted(clips)
     references = []
@@ -98,7 +112,7 @@ class CMUHumanoidTrackingEnv(DatasetEnvMixin, gymnasium.Env):
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 33}
 
-    def __init__(self, clip_path=None, snippets=None, ref_steps=DEFAULT_REF_STEPS, start_mode: str = "snippet-start",
+    def __init__(self, clip_path=None, snippets=None, clips=None, ref_steps=DEFAULT_REF_STEPS, start_mode: str = "snippet-start",
                  min_steps: int = 10, termination_error_threshold: float = 0.3, render_mode: str | None = None,
                  render_width: int = 640, render_height: int = 480, camera_id: int = 3,
                  dataset_id: str | None = None, ref_min_score: float | None = None, ref_max_score: float | None = None):
@@ -112,7 +126,7 @@ class CMUHumanoidTrackingEnv(DatasetEnvMixin, gymnasium.Env):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or 'rgb_array', got {render_mode!r}")
         self._init_dataset(dataset_id, ref_min_score, ref_max_score)
-        self.references = load_snippets(clip_path, snippets)
+        self.references = load_snippets(clip_path, snippets, clips)
         self.ref_steps = ref_steps
         self.start_mode = start_mode
         self.min_steps = int(min_steps)

@@ -28,6 +28,9 @@ def test_wheel_ships_assets_and_recipes(wheel):
             assert f"envsuite/assets/{asset.relative_to(REPO_ROOT / 'assets')}" in names
     assert "datagen/recipes/locomotion/hopper-medium-v0.toml" in names
     assert not any(name.startswith("tests/") for name in names)
+    # issue 16's bar: the wheel, MoCap library included, stays under 60 MB
+    assert wheel.stat().st_size < 60_000_000, f"the wheel is {wheel.stat().st_size / 1e6:.1f} MB"
+    assert "envsuite/assets/mocap/library.h5" in names and "envsuite/assets/mocap/takes.tsv" in names
 
 
 def test_installed_wheel_makes_dataset_envs_and_finds_assets(wheel, tmp_path):
@@ -44,6 +47,8 @@ def test_installed_wheel_makes_dataset_envs_and_finds_assets(wheel, tmp_path):
         "from datagen.recipes import load_recipe, RECIPES_DIR\n"
         f"assert str(RECIPES_DIR).startswith({str(site)!r})\n"
         "recipe = load_recipe('locomotion/hopper-medium-v0')\n"
+        "from envsuite.mocap import library\n"
+        f"assert str(library.library_file()).startswith({str(site)!r}) and len(library.library()) > 200\n"
         "print('ok', env.unwrapped.dataset_id, sorted(p.name for p in paths.assets_dir().rglob('*.npz'))[:3])\n"
     )
     # run from an empty folder so the repository checkout cannot be imported by accident
