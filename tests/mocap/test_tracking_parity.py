@@ -13,8 +13,8 @@ from envsuite.mocap.tracking import CMUHumanoidTrackingEnv
 REF_STEPS = (1, 2, 3, 4, 5)
 
 
-def dm_control_env(snippet_clip, start_step, end_step, always_init_at_clip_start, seed=0):
-    return dm_control_tracking(library_path(), snippet_clip, start_step, end_step,
+def dm_control_env(snippet_clip, start_step, end_step, always_init_at_clip_start, seed=0, clip_path=None):
+    return dm_control_tracking(clip_path or library_path(), snippet_clip, start_step, end_step,
                                always_init_at_clip_start=always_init_at_clip_start, ref_steps=REF_STEPS, seed=seed)
 
 
@@ -42,12 +42,12 @@ def assert_same_observation(observation, dm_observation, step, task, snippet_sta
                                err_msg=f"step {step}: {STALE_CACHE_KEY}")
 
 
-def run_side_by_side(clip, start, end, always_init_at_clip_start, action_source, seed=0):
+def run_side_by_side(clip, start, end, always_init_at_clip_start, action_source, seed=0, clip_path=None):
     """Step both envs with the same actions until dm_control ends the episode; return the step count."""
-    dm_env, task = dm_control_env(clip, start, end, always_init_at_clip_start, seed)
+    dm_env, task = dm_control_env(clip, start, end, always_init_at_clip_start, seed, clip_path)
     first = dm_env.reset()
     start_step = start + task._time_step  # the clip step dm_control chose
-    env = CMUHumanoidTrackingEnv(snippets=[f"{clip}-{start}-{end}"], ref_steps=REF_STEPS)
+    env = CMUHumanoidTrackingEnv(clip_path=clip_path, snippets=[f"{clip}-{start}-{end}"], ref_steps=REF_STEPS)
     observation, info = env.reset(seed=seed, options={"start_step": start_step})
     assert info["start_step"] == start_step
     assert_same_observation(observation, first.observation, 0, task, start == 0)
@@ -111,3 +111,23 @@ def test_observations_at_reset_match_for_every_possible_start(seed):
         first = dm_env.reset()
         observation, _ = env.reset(options={"start_step": task._time_step})
         assert_same_observation(observation, first.observation, 0, task, True)
+
+
+# The shipped library (envsuite/mocap/library.py): the longest clip of each of these categories, its second
+# snippet (so the start is inside the clip), exported as dm_control's clip file, tracked side by side with
+# noise-free reference-pose actions until dm_control ends the episode (a fall or the snippet's end).
+LIBRARY_SAMPLE_CATEGORIES = ("walk", "run", "jump", "acrobatics", "dance", "martial-arts")
+
+
+@pytest.mark.parametrize("category", LIBRARY_SAMPLE_CATEGORIES)
+def test_library_clips_match_dm_control(category, tmp_path, monkeypatch):
+    from envsuite.mocap import library
+    from envsuite.mocap.snippets import Snippet
+
+    monkeypatch.setenv("ENVSUITE_CACHE_DIR", str(tmp_path / "cache"))
+    record = max(library.library(category), key=lambda r: r.num_steps)
+    snippet = Snippet.from_id(record.snippets[min(1, len(record.snippets) - 1)])
+    exported = library.export([record.id], tmp_path / "sample.h5")
+    steps, _ = run_side_by_side(record.id, snippet.start_step, snippet.end_step, True,
+                                lambda task, rng: reference_pose_actions(task, rng, noise=0.0), seed=1, clip_path=exported)
+    assert steps >= 2  # every step compared: rewards, the 24 observables, the episode's end
