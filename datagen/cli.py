@@ -273,15 +273,15 @@ def cmd_mocap_clips(args) -> int:
     if args.export:
         if not args.to:
             raise UsageError("--export SUBSET needs --to FILE (the dm_control-format clip file to write)")
+        wanted = args.export if len(args.export) > 1 else args.export[0]  # clip ids, or one subset or id
         try:
-            written = mocap_library.export(args.export if len(args.export) > 1 else args.export[0], args.to,
-                                           overwrite=args.overwrite)
+            written = mocap_library.export(wanted, args.to, overwrite=args.overwrite)
         except mocap_library.LibraryError as error:
             raise UsageError(str(error)) from None
         except FileExistsError as error:
             raise UsageError(f"{error}; pass --overwrite to replace it") from None
-        print(f"wrote {written}: {len(mocap_library.resolve(args.export if len(args.export) > 1 else args.export[0]))} "
-              "clips in dm_control's clip format (MultiClipMocapTracking loads it)")
+        print(f"wrote {written}: {len(mocap_library.resolve(wanted))} clips in dm_control's clip format "
+              "(MultiClipMocapTracking loads it)")
         return 0
     try:
         records = mocap_library.library(args.subset)

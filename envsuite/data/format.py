@@ -227,7 +227,7 @@ def _space_to_dict(space: gymnasium.Space) -> dict:
 def _discrete(n: int, start: int, dtype: np.dtype) -> spaces.Discrete:
     """A Discrete space of `dtype`. gymnasium 1.0 (d3rlpy 2.8's pin) has no dtype argument: its spaces are
     int64, so an int64 description builds there and another dtype is refused with what to install."""
-    if "dtype" in inspect.signature(spaces.Discrete.__init__).parameters:
+    if "dtype" in inspect.signature(spaces.Discrete.__init__).parameters:  # read per call: tests swap the class
         return spaces.Discrete(n, start=start, dtype=dtype)
     if dtype != np.int64:
         raise ValueError(f"a Discrete space of {dtype.name} needs gymnasium >= 1.1 (installed: "

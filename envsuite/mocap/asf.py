@@ -135,7 +135,7 @@ def read_asf(path) -> Skeleton:
                 elif head == "direction":
                     bone.direction = tuple(_number(t, path, line) for t in tokens[1:4])
                 elif head == "axis":
-                    bone.axis_order = tokens[-1].upper() if not _is_number(tokens[-1]) else "XYZ"
+                    bone.axis_order = tokens[-1].upper() if not is_number(tokens[-1]) else "XYZ"
                 elif head == "dof":
                     bone.dofs = tuple(t.lower() for t in tokens[1:])
                 elif head == "limits" or line.startswith("("):
@@ -155,7 +155,8 @@ def read_asf(path) -> Skeleton:
     return Skeleton(path, length_unit, angle, root_order, bones)
 
 
-def _is_number(token: str) -> bool:
+def is_number(token: str) -> bool:
+    """Whether float() reads `token` (AMC and BVH value fields)."""
     try:
         float(token)
     except ValueError:

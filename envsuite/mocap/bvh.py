@@ -45,7 +45,8 @@ from pathlib import Path
 
 import numpy as np
 
-from envsuite.mocap.asf import CMU_BONE_DOFS, CMU_LENGTH_UNIT, Bone, Skeleton, SkeletonError, read_asf, read_text
+from envsuite.mocap.asf import (CMU_BONE_DOFS, CMU_LENGTH_UNIT, Bone, Skeleton, SkeletonError, is_number, read_asf,
+                                read_text)
 
 
 class BvhError(SkeletonError):
@@ -279,7 +280,7 @@ def read_bvh(path) -> Bvh:
         try:
             values = [float(v) for v in parts]
         except ValueError:
-            bad = next(v for v in parts if not _is_float(v))
+            bad = next(v for v in parts if not is_number(v))
             fail(f"frame {k + 1}: {bad!r} is not a number", n)
         if len(values) != n_channels:
             if k == len(data_lines) - 1 and len(values) < n_channels and frames:
@@ -294,14 +295,6 @@ def read_bvh(path) -> Bvh:
         notes.append(f"'Frames: {header['frames']}' but {len(frames)} frame(s) follow: read {len(frames)}")
     return Bvh(path, names, parents, np.array(offsets, dtype=float).reshape(-1, 3), channels, end_sites,
                np.array(frames, dtype=float).reshape(len(frames), n_channels), float(header["time"]), notes)
-
-
-def _is_float(token: str) -> bool:
-    try:
-        float(token)
-    except ValueError:
-        return False
-    return True
 
 
 def match_cmu_joints(bvh: Bvh) -> tuple[str, list[str]]:
