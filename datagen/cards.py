@@ -213,6 +213,28 @@ def _family_plot(ds, folder: Path, plt) -> str | None:
 # --- the Markdown ------------------------------------------------------------------------------------
 
 
+def _motion_lines(ds) -> list[str]:
+    """MoCap: the motion the episodes tracked, per category of the shipped library (its clips' minutes
+    and counts), or the clip names where they come from a clip file outside the library."""
+    from envsuite.mocap import library
+    from envsuite.mocap.snippets import Snippet
+
+    snippet_ids = np.asarray(ds.infos["snippet_id"])[ds.episode_starts].astype(str)
+    tracked = sorted({Snippet.from_id(s).clip for s in snippet_ids})
+    known = {r.id: r for r in library.library()}
+    lines = ["", "## Motion", ""]
+    outside = [name for name in tracked if name not in known]
+    if outside:
+        lines.append(f"Clips from a clip file, not the shipped MoCap library: {', '.join(outside)}.")
+    inside = [name for name in tracked if name in known]
+    if inside:
+        lines += [f"{len(inside)} clips of the shipped MoCap library (`envsuite-datagen mocap-clips`), real CMU "
+                  "motion converted by envsuite:", "", "| category | clips | snippets | minutes |", "|---|---|---|---|"]
+        lines += [f"| {r['category']} | {r['clips']} | {r['snippets']} | {r['minutes']:.1f} |"
+                  for r in library.composition(inside)]
+    return lines
+
+
 def _markdown(ds, row: dict, plots: dict, reference) -> str:
     recipe = ds.recipe or {}
     complete = _complete_episodes(ds)
@@ -243,6 +265,7 @@ def _markdown(ds, row: dict, plots: dict, reference) -> str:
     for index, name in enumerate(ds.policies):
         chosen = ds.episode_policies == index
         lines.append(f"| episodes of {name} | {int(chosen.sum()):,} ({int(ds.episode_lengths[chosen].sum()):,} steps) |")
+    lines += _motion_lines(ds) if ds.family == "mocap" else []
     lines += ["", "## Metrics", "", "| metric | value |", "|---|---|"]
     for key, value in row.items():
         if key in ("dataset_id",) or (isinstance(value, float) and not np.isfinite(value)):

@@ -32,7 +32,7 @@ grounding, root scale, velocities and the quality report are the AMC path's (one
 - Without an ASF, the skeleton is the BVH's own: lengths and directions from its offsets (a direction
   more than 45 degrees from the CMU one, the hanging arms, keeps the CMU direction and is corrected),
   axes from CMU_AXES, which are the same in all 18 CMU subject ASFs of ../shared/data (checked).
-- `bvh_to_clip`: the clip, by way of convert.amc_to_clip.
+- `bvh_to_qpos` / `bvh_to_clip`: what the library stores, and the clip, by way of convert.amc_to_qpos.
 """
 
 from __future__ import annotations
@@ -453,9 +453,13 @@ def read_asf_axes(path) -> dict[str, tuple[float, float, float]]:
     return axes
 
 
-def bvh_to_amc_values(bvh: Bvh, asf: Skeleton, notes: list[str] | None = None) -> np.ndarray:
+def bvh_to_amc_values(bvh: Bvh, asf: Skeleton, notes: list[str] | None = None,
+                      dropped: dict[str, float] | None = None) -> np.ndarray:
     """(frames, 62) canonical AMC values (write_canonical_amc's layout, degrees, parse_amc units) of a BVH
-    take on the ASF skeleton `asf` (a read_asf Skeleton, or skeleton_from_bvh's); see the module docstring."""
+    take on the ASF skeleton `asf` (a read_asf Skeleton, or skeleton_from_bvh's); see the module docstring.
+
+    notes gets what was done; dropped (bone -> degrees) the largest rotation of each bone with fewer
+    than three DOFs that its DOFs cannot express (also in notes)."""
     notes = notes if notes is not None else []
     naming, bones = match_cmu_joints(bvh)
     joint_of = {bone: j for j, bone in enumerate(bones)}
@@ -527,6 +531,8 @@ def bvh_to_amc_values(bvh: Bvh, asf: Skeleton, notes: list[str] | None = None) -
     if carried:
         notes.append("rotation of a zero-length bone its DOFs cannot express, moved to its children: "
                      + ", ".join(f"{k} up to {v:.1f} degrees" for k, v in sorted(carried.items())))
+    if dropped is not None:
+        dropped.update(residuals)
     worst = max(residuals, key=residuals.get)
     notes.append(f"rotation the ASF DOFs cannot express, dropped: largest {residuals[worst]:.4f} degrees ({worst}); "
                  + json.dumps({k: round(v, 4) for k, v in sorted(residuals.items())}))
@@ -579,8 +585,10 @@ def resample(values: np.ndarray, frame_time: float) -> np.ndarray:
     return np.stack([np.interp(new, times, column) for column in values.T], axis=1)
 
 
-def bvh_to_values(bvh_path, asf=None, rest_frame: str = "auto"):
-    """(values (frames, 62) at 120 fps, the skeleton, its axes, notes) of a BVH take; see bvh_to_clip."""
+def bvh_to_values(bvh_path, asf=None, rest_frame: str = "auto", dropped: dict[str, float] | None = None):
+    """(values (frames, 62) at 120 fps, the skeleton, its axes, notes) of a BVH take; see bvh_to_clip.
+
+    dropped: filled as bvh_to_amc_values fills it."""
     bvh = read_bvh(bvh_path)
     notes = list(bvh.notes)
     naming, bones = match_cmu_joints(bvh)
@@ -599,30 +607,40 @@ def bvh_to_values(bvh_path, asf=None, rest_frame: str = "auto"):
         notes.append("frame 1 is the conversion's reference pose (whole-degree rotations, the root at frame 2's "
                      "place): left out")
     skeleton.axes = axes  # type: ignore[attr-defined]
-    values = bvh_to_amc_values(bvh, skeleton, notes)
+    values = bvh_to_amc_values(bvh, skeleton, notes, dropped)
     if abs(bvh.frame_time - MOCAP_DT) > 1e-3 * MOCAP_DT * 10:
         notes.append(f"frame time {bvh.frame_time:g} s resampled to 1/120 s")
         values = resample(values, bvh.frame_time)
     return values, skeleton, axes, notes
 
 
-def bvh_to_clip(bvh_path, asf=None, root_scale="skeleton", ground: str = "auto", name: str | None = None,
-                dt: float | None = None, rest_frame: str = "auto"):
-    """Convert one CMU BVH take into a V2020 clip through convert.amc_to_clip (one retargeting path).
+HAND_BONES = frozenset({"lhand", "rhand", "lfingers", "rfingers", "lthumb", "rthumb"})
 
-    asf: the subject's ASF (its axes, directions and lengths); None: the BVH's own skeleton with the
-    CMU axes. rest_frame: "auto" leaves out the CMU conversion's reference-pose first frame, "keep",
-    "drop". The other options are amc_to_clip's; the clip's conversion_notes add the BVH's.
+
+def dropped_rotation_summary(dropped: dict[str, float]) -> dict[str, float]:
+    """The quality report's two figures of what retargeting lost (degrees): dropped_rotation_deg over the
+    body's bones, dropped_hand_rotation_deg over hands, fingers and thumbs (the AMC path's are 0: an
+    AMC's DOFs are its bones')."""
+    return {"dropped_rotation_deg": max((v for k, v in dropped.items() if k not in HAND_BONES), default=0.0),
+            "dropped_hand_rotation_deg": max((v for k, v in dropped.items() if k in HAND_BONES), default=0.0)}
+
+
+def bvh_to_qpos(bvh_path, asf=None, root_scale="skeleton", ground: str = "auto", dt: float | None = None,
+                rest_frame: str = "auto"):
+    """convert.amc_to_qpos for a BVH take: (qpos (T, 63), the clip attributes, (physics, walker)).
+
+    What the MoCap library stores of a BVH-only take (tools/build_mocap_library.py); bvh_to_clip makes
+    the clip from it as amc_to_clip does from amc_to_qpos.
     """
-    from envsuite.mocap.convert import DEFAULT_DT, ClipConversionError, amc_to_clip
-
     from envsuite.mocap.asf import write_canonical_amc
+    from envsuite.mocap.convert import DEFAULT_DT, ClipConversionError, amc_to_qpos
 
     bvh_path = Path(bvh_path)
     if not bvh_path.is_file():
         raise FileNotFoundError(f"no BVH file at {bvh_path}")
     try:
-        values, skeleton, axes, notes = bvh_to_values(bvh_path, asf=asf, rest_frame=rest_frame)
+        dropped: dict[str, float] = {}
+        values, skeleton, axes, notes = bvh_to_values(bvh_path, asf=asf, rest_frame=rest_frame, dropped=dropped)
     except SkeletonError as error:
         raise ClipConversionError(str(error)) from None
     stem = bvh_path.name.split(".")[0]
@@ -630,10 +648,31 @@ def bvh_to_clip(bvh_path, asf=None, root_scale="skeleton", ground: str = "auto",
         asf_path, amc_path = Path(folder) / f"{stem}.asf", Path(folder) / f"{stem}.amc"
         write_canonical_asf(asf_path, skeleton, axes)
         write_canonical_amc(amc_path, values)
-        clip = amc_to_clip(amc_path, name=name or stem, dt=DEFAULT_DT if dt is None else dt, asf=asf_path,
-                           root_scale=root_scale, ground=ground)
-    clip.attrs["source"] = np.bytes_(bvh_path.name.encode())
-    clip.attrs["skeleton"] = np.bytes_((Path(asf).name if asf is not None else "from the BVH").encode())
-    clip.attrs["converter"] = np.bytes_(b"envsuite.mocap.bvh.bvh_to_clip -> envsuite.mocap.convert.amc_to_clip")
-    clip.attrs["conversion_notes"] = np.bytes_(json.dumps(notes + json.loads(clip.attrs["conversion_notes"])).encode())
-    return clip
+        qpos, attrs, physics_and_walker = amc_to_qpos(amc_path, dt=DEFAULT_DT if dt is None else dt, asf=asf_path,
+                                                      root_scale=root_scale, ground=ground)
+    report = json.loads(attrs["quality_report"])
+    report.update(dropped_rotation_summary(dropped))
+    attrs["quality_report"] = np.bytes_(json.dumps(report, sort_keys=True).encode())
+    attrs.update({f"quality_{key}": np.float64(value) for key, value in report.items()})
+    attrs["source"] = np.bytes_(bvh_path.name.encode())
+    attrs["skeleton"] = np.bytes_((Path(asf).name if asf is not None else "from the BVH").encode())
+    attrs["converter"] = np.bytes_(b"envsuite.mocap.bvh.bvh_to_clip -> envsuite.mocap.convert.amc_to_clip")
+    attrs["conversion_notes"] = np.bytes_(json.dumps(notes + json.loads(attrs["conversion_notes"])).encode())
+    return qpos, attrs, physics_and_walker
+
+
+def bvh_to_clip(bvh_path, asf=None, root_scale="skeleton", ground: str = "auto", name: str | None = None,
+                dt: float | None = None, rest_frame: str = "auto"):
+    """Convert one CMU BVH take into a V2020 clip through convert.amc_to_qpos (one retargeting path).
+
+    asf: the subject's ASF (its axes, directions and lengths); None: the BVH's own skeleton with the
+    CMU axes. rest_frame: "auto" leaves out the CMU conversion's reference-pose first frame, "keep",
+    "drop". The other options are amc_to_clip's; the clip's conversion_notes add the BVH's.
+    """
+    from envsuite.mocap.convert import DEFAULT_DT, clip_from_qpos
+
+    dt = DEFAULT_DT if dt is None else dt
+    qpos, attrs, physics_and_walker = bvh_to_qpos(bvh_path, asf=asf, root_scale=root_scale, ground=ground, dt=dt,
+                                                  rest_frame=rest_frame)
+    return clip_from_qpos(qpos, dt, name or Path(bvh_path).name.split(".")[0], attrs, where=str(bvh_path),
+                          physics_and_walker=physics_and_walker)

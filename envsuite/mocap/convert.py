@@ -163,6 +163,8 @@ def amc_to_qpos(amc_path, *, dt: float = DEFAULT_DT, asf=None, root_scale: float
     qvel = velocities(physics, qpos, dt)
     report = quality_report(physics, walker, qpos, qvel, dt, wraps)
     report["dropped_frames"] = float(len(notes))
+    # what retargeting lost: nothing here, an AMC's DOFs are its bones' (bvh.bvh_to_qpos sets its own)
+    report.update(dropped_rotation_deg=0.0, dropped_hand_rotation_deg=0.0)
     attrs = {"source": np.bytes_(amc_path.name.encode()), "skeleton": np.bytes_(asf_path.name.encode()),
              "root_scale": np.float64(root_scale), "ground": np.bytes_(ground.encode()),
              "converter": np.bytes_(b"envsuite.mocap.convert.amc_to_clip"),
@@ -271,7 +273,9 @@ def quality_report(physics, walker, qpos: np.ndarray, qvel: np.ndarray, dt: floa
       its own geoms touch the floor (within 2 cm; the toes are a separate body); floor_penetration: the deepest point below the floor (m, >= 0);
     flight_fraction: share of frames with no body point within 2 cm of the floor; angle_wraps: Euler
       jumps of more than 180 degrees that were unwrapped. (amc_to_clip adds dropped_frames: an
-      incomplete last frame left out, with the reason in the clip's conversion_notes.)
+      incomplete last frame left out, with the reason in the clip's conversion_notes; and
+      dropped_rotation_deg / dropped_hand_rotation_deg, the rotation a BVH's joints had that the ASF
+      bones' DOFs cannot express, envsuite.mocap.bvh.dropped_rotation_summary.)
     """
     import mujoco
 

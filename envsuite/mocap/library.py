@@ -5,7 +5,9 @@ which made it with tools/build_mocap_library.py from ../shared/data/mocap/cmu) a
 (tracking.py, `clips=`) and the CLI (`envsuite-datagen mocap-clips`).
 
 What is stored (assets/mocap/library.h5) is what cannot be recomputed: per clip the V2020 qpos at the
-clip rate (float64, as the converter made it), and the clip attributes the converter wrote (source
+clip rate (float64, as the converter made it; stored as `qpos_by_coordinate`, shape (63, steps), because
+HDF5's shuffle filter then puts each coordinate's bytes of all frames side by side, which deflates to
+42.3 MiB where (steps, 63) took 46.1 MiB: the wheel must stay under 60 MB), and the clip attributes the converter wrote (source
 take, skeleton, root scale, ground mode, quality report, notes) and the subject. Each take's CMU
 description and category are a separate table, assets/mocap/takes.tsv, so that they can be corrected
 without rebuilding the poses. The eleven dm_control pose arrays are derived from qpos by
@@ -38,7 +40,8 @@ from envsuite.mocap.snippets import split_clip
 LIBRARY_ASSET = ("mocap", "library.h5")
 TAKES_ASSET = ("mocap", "takes.tsv")
 LIBRARY_FORMAT = "envsuite-mocap-library"
-LIBRARY_VERSION = 1
+LIBRARY_VERSION = 2  # 2: qpos stored transposed (qpos_by_coordinate)
+QPOS_DATASET = "qpos_by_coordinate"  # (nq, steps): the transpose of the clip's qpos
 LOCOMOTION_CATEGORIES = ("walk", "run")
 NAMED_SUBSETS = ("all", "walk_tiny", "locomotion_small")
 
@@ -55,6 +58,12 @@ QUALITY_THRESHOLDS = {
     # A foot that slides at over 2 m/s while it touches the floor is not a contact but a tracking error
     # of the capture (CMU's obstacle-course runs reach 1.5 m/s on the two-frame contact windows of a run).
     "foot_skating": 2.0,
+    # A BVH take's body bone whose rotation the ASF DOFs cannot hold by more than 1 degree misplaces its
+    # children; the widespread CMU conversion loses at most 0.0001 degrees (rounding). The hands and
+    # thumbs (dropped_hand_rotation_deg, up to 84 degrees on the thumbs of the 3dsMax-named 131_01-03)
+    # have no bound: the walker's hand and thumb have one and two hinges, and CMU's own hand channels are
+    # its noisiest (rthumbrz spans 885 degrees in 01_02); those figures are in the report.
+    "dropped_rotation_deg": 1.0,
 }
 
 
@@ -107,6 +116,11 @@ def _open(path=None) -> h5py.File:
     if _text(handle.attrs.get("format", b"")) != LIBRARY_FORMAT:
         handle.close()
         raise LibraryError(f"{path} is not an envsuite MoCap library (format attribute {LIBRARY_FORMAT!r} missing)")
+    if int(handle.attrs.get("version", 0)) != LIBRARY_VERSION:
+        version = handle.attrs.get("version")
+        handle.close()
+        raise LibraryError(f"{path} is a version {version} MoCap library; this envsuite reads version "
+                           f"{LIBRARY_VERSION}: rebuild it with python tools/build_mocap_library.py")
     return handle
 
 
@@ -134,7 +148,7 @@ def _records_of(path: str, size: int, mtime_ns: int) -> tuple[ClipRecord, ...]:
         records = []
         for name in sorted(handle["clips"]):
             group = handle["clips"][name]
-            steps = int(group["qpos"].shape[0])
+            steps = int(group[QPOS_DATASET].shape[1])
             attrs = group.attrs
             quality = json.loads(_text(attrs["quality_report"]))
             take = _text(attrs["take"])
@@ -214,7 +228,7 @@ def derive_clip(name: str, path=None):
         if name not in handle["clips"]:
             raise LibraryError(f"the MoCap library has no clip {name!r}")
         group = handle["clips"][name]
-        qpos = group["qpos"][()]
+        qpos = np.ascontiguousarray(group[QPOS_DATASET][()].T)
         attrs = _clip_attrs(group)
         dt = float(handle.attrs["dt"])
     return clip_from_qpos(qpos, dt, name, attrs, where=f"MoCap library clip {name}")
@@ -293,10 +307,14 @@ def export(clips, to, path=None, overwrite: bool = False) -> Path:
     return write_clips(to, [loaded[name] for name in resolve(clips, path)], overwrite=overwrite)
 
 
-def composition(path=None) -> list[dict]:
-    """Per category: clips, snippets and minutes (the README's table)."""
+def composition(clips=None, path=None) -> list[dict]:
+    """Per category: clips, snippets and minutes, of the whole library (the README's table) or of `clips`
+    (a subset name or clip ids; a dataset card's table of the clips its episodes tracked)."""
+    chosen = None if clips is None else set(resolve(clips, path))
     rows = {}
     for record in _records(path):
+        if chosen is not None and record.id not in chosen:
+            continue
         row = rows.setdefault(record.category, {"category": record.category, "clips": 0, "snippets": 0, "minutes": 0.0})
         row["clips"] += 1
         row["snippets"] += len(record.snippets)

@@ -44,22 +44,31 @@ class ReferenceSnippet:
         return (self.snippet.end_step - self.snippet.start_step) * self.dt
 
 
-def reference_snippet(clip: Clip, snippet: Snippet) -> ReferenceSnippet:
-    """Cut `snippet` out of `clip` (they must name the same clip; the window must lie inside it)."""
-    if snippet.clip != clip.name:
-        raise ValueError(f"snippet {snippet.id} belongs to clip {snippet.clip!r}, not {clip.name!r}")
-    if not 0 <= snippet.start_step < snippet.end_step < clip.num_steps:
-        raise ValueError(f"snippet {snippet.id} does not fit clip {clip.name!r}, which has steps 0..{clip.num_steps - 1}")
-    window = slice(snippet.start_step, snippet.end_step + 1)
-    features = {}
+def reference_snippets(clip: Clip, snippets) -> list[ReferenceSnippet]:
+    """Cut every snippet of `snippets` out of `clip`. The clip is made time-major and its ego quaternions
+    computed once; each snippet's arrays are read-only views of those (MoCapAct's snippets overlap by a
+    second, and a whole library is a thousand of them: loading it stays well under a second)."""
+    for snippet in snippets:
+        if snippet.clip != clip.name:
+            raise ValueError(f"snippet {snippet.id} belongs to clip {snippet.clip!r}, not {clip.name!r}")
+        if not 0 <= snippet.start_step < snippet.end_step < clip.num_steps:
+            raise ValueError(f"snippet {snippet.id} does not fit clip {clip.name!r}, which has steps "
+                             f"0..{clip.num_steps - 1}")
+    whole = {}
     for name, array in clip.poses.items():
-        steps = np.ascontiguousarray(array[:, window].T)  # (T, d)
+        steps = np.ascontiguousarray(array.T)  # (T, d)
         if name in _POINT_FIELDS:
             steps = steps.reshape(len(steps), -1, 3)
         elif name in _QUATERNION_FIELDS:
             steps = steps.reshape(len(steps), -1, 4)
         steps.flags.writeable = False
-        features[name] = steps
-    ego = quat_diff(features["quaternion"][:, None, :], features["body_quaternions"])
+        whole[name] = steps
+    ego = quat_diff(whole["quaternion"][:, None, :], whole["body_quaternions"])
     ego.flags.writeable = False
-    return ReferenceSnippet(snippet=snippet, dt=float(clip.dt), features=features, ego_bodies_quats=ego)
+    references = []
+    for snippet in snippets:
+        window = slice(snippet.start_step, snippet.end_step + 1)  # a slice of the first axis: still C-contiguous
+        references.append(ReferenceSnippet(snippet=snippet, dt=float(clip.dt),
+                                           features={name: steps[window] for name, steps in whole.items()},
+                                           ego_bodies_quats=ego[window]))
+    return references

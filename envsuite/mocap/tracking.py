@@ -42,7 +42,7 @@ from envsuite.mocap.clips import read_clips
 from envsuite.mocap.observables import (NUM_APPENDAGES, NUM_BODIES, NUM_JOINTS, observable_indices,
                                         observable_slices, observation_size)
 from envsuite.mocap import kernels
-from envsuite.mocap.reference import ReferenceSnippet, reference_snippet
+from envsuite.mocap.reference import ReferenceSnippet, reference_snippets
 from envsuite.mocap.snippets import Snippet, split_clip
 from envsuite.mocap.walker import PHYSICS_TIMESTEP, TORQUE_THRESHOLD, TOUCH_THRESHOLD, humanoid_model
 
@@ -75,7 +75,7 @@ def load_snippets(clip_path=None, snippets=None, clips=None) -> list[ReferenceSn
         clips = read_clips(path)
     if wanted is None:
         wanted = sorted(clips)
-    references = []
+    chosen = []
     for item in wanted:
         if isinstance(item, Snippet):
             snippet = item
@@ -89,8 +89,15 @@ def load_snippets(clip_path=None, snippets=None, clips=None) -> list[ReferenceSn
                                  "<clip>-<start>-<end>") from None
         if snippet.clip not in clips:
             raise ValueError(f"snippet {snippet.id}: {path} has no clip {snippet.clip!r}; it has {sorted(clips)}")
-        _check_walker(path, clips[snippet.clip])
-        references.append(reference_snippet(clips[snippet.clip], snippet))
+        chosen.append(snippet)
+    by_clip: dict[str, list[int]] = {}
+    for index, snippet in enumerate(chosen):
+        by_clip.setdefault(snippet.clip, []).append(index)
+    references: list = [None] * len(chosen)  # in the order asked for, each clip made time-major once
+    for name, indices in by_clip.items():
+        _check_walker(path, clips[name])
+        for index, reference in zip(indices, reference_snippets(clips[name], [chosen[i] for i in indices])):
+            references[index] = reference
     dts = {reference.dt for reference in references}
     if len(dts) != 1:
         raise ValueError(f"the snippets' clips have different time steps {sorted(dts)}; one env tracks clips of one dt")

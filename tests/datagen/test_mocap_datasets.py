@@ -104,3 +104,29 @@ def test_expert_dataset_without_noise_records_the_mean_actions(tmp_path):
         assert again.total_steps == 20
     with pytest.raises(ValueError, match="normalized episode length"):
         env.get_normalized_score(10.0)
+
+
+def test_the_card_shows_the_motion_tracked_by_library_category_or_by_clip_file(noisy_dataset, tmp_path,
+                                                                               monkeypatch):
+    from datagen.cards import write_card
+    from envsuite.mocap import library
+
+    monkeypatch.setenv("ENVSUITE_CACHE_DIR", str(tmp_path / "cache"))
+    _, path = noisy_dataset
+    with load_dataset(path, in_memory=True) as dataset:
+        text = (write_card(dataset, tmp_path / "file-card") / "README.md").read_text()
+    assert "## Motion" in text and "not the shipped MoCap library: 02_01." in text
+
+    recipe = load_recipe("mocap/02_01-noisy-v0")
+    policy = dict(recipe.policies[0], planner=CHEAP_PLANNER)
+    env_kwargs = {key: value for key, value in recipe.env_kwargs.items() if key != "snippets"}
+    recipe = dataclasses.replace(recipe, sizes={"small": 40, "full": 40}, policies=(policy,),
+                                 env_kwargs=dict(env_kwargs, clips="walk_tiny"))
+    path = generate(recipe, "small", out=tmp_path / "data", progress=False)
+    with load_dataset(path, in_memory=True) as dataset:
+        tracked = {s.rsplit("-", 2)[0] for s in np.asarray(dataset.infos["snippet_id"])[dataset.episode_starts].astype(str)}
+        text = (write_card(dataset, tmp_path / "library-card") / "README.md").read_text()
+    records = [r for r in library.library() if r.id in tracked]
+    minutes = sum(r.duration_s for r in records) / 60
+    assert f"{len(records)} clips of the shipped MoCap library" in text
+    assert f"| walk | {len(records)} | {sum(len(r.snippets) for r in records)} | {minutes:.1f} |" in text

@@ -36,13 +36,23 @@ def test_the_library_holds_at_least_45_minutes_of_real_motion_all_within_the_thr
 
 
 def test_every_shared_take_is_shipped_or_reported_with_the_reason():
-    rows = [line.rstrip("\n").split("\t") for line in REPORT.read_text().splitlines()[1:]]
-    shipped = {library.clip_id(row[0]) for row in rows if row[2] == "shipped"}
+    lines = REPORT.read_text().splitlines()
+    header = lines[0].split("\t")
+    rows = [dict(zip(header, line.split("\t"))) for line in lines[1:]]
+    shipped = {library.clip_id(row["take"]) for row in rows if row["status"] == "shipped"}
     assert shipped == {r.id for r in library.library()}
     for row in rows:
-        assert row[2] == "shipped" or row[2].startswith("left out: ") or row[2] == "refused", row
+        assert row["status"] == "shipped" or row["status"].startswith("left out: ") or row["status"] == "refused", row
     if SHARED.is_dir():
-        assert len(rows) == len(list(SHARED.glob("*/*.amc.gz")))
+        # every AMC take, and every BVH take whose take number has no AMC (07_01-walk.amc is 07_01.bvh)
+        amcs = {p.name.split(".")[0] for p in SHARED.glob("*/*.amc.gz")}
+        numbers = {take.split("-")[0] for take in amcs}
+        bvh_only = {p.name.split(".")[0] for p in SHARED.parent.glob("bvh/*/*.bvh.gz")} - numbers
+        assert {row["take"] for row in rows if row["format"] == "amc"} == amcs
+        assert {row["take"] for row in rows if row["format"] == "bvh"} == bvh_only
+        assert len(rows) == len(amcs) + len(bvh_only)
+    sources = {r.source.split("/")[2] for r in library.library()}
+    assert sources == {"asf_amc", "bvh"}
 
 
 def test_subsets_are_named_as_dm_control_names_them_and_per_category():
@@ -61,13 +71,21 @@ def test_subsets_are_named_as_dm_control_names_them_and_per_category():
 
 
 @pytest.mark.skipif(not SHARED.is_dir(), reason="the shared CMU takes are absent")
-@pytest.mark.parametrize("take", ["02_02", "49_02"])
+@pytest.mark.parametrize("take", ["02_02", "49_02", "35_02.bvh", "131_03.bvh"])
 def test_a_derived_clip_equals_a_direct_conversion_of_its_take(take):
+    """AMC takes, a BVH-only take without an ASF (subject 35) and one with its subject's ASF (131)."""
+    from envsuite.mocap.bvh import bvh_to_clip
     from envsuite.mocap.convert import amc_to_clip
 
+    take, _, fmt = take.partition(".")
     name = library.clip_id(take)
     subject = take.split("_")[0]
-    direct = amc_to_clip(SHARED / subject / f"{take}.amc.gz", name=name)
+    if fmt == "bvh":
+        asf = SHARED / subject / f"{subject}.asf.gz"
+        direct = bvh_to_clip(SHARED.parent / "bvh" / subject / f"{take}.bvh.gz", asf=asf if asf.is_file() else None,
+                             name=name)
+    else:
+        direct = amc_to_clip(SHARED / subject / f"{take}.amc.gz", name=name)
     derived = library.load_clips([name], progress=False)[name]
     assert derived.dt == direct.dt and derived.num_steps == direct.num_steps
     for field in POSE_FIELDS:
@@ -137,3 +155,15 @@ def test_the_env_tracks_a_library_subset_snippet_by_snippet():
         gymnasium.make("envsuite/CMUHumanoidTracking-v0", clips="walk_tiny", clip_path="x.h5")
     with pytest.raises(library.LibraryError):
         gymnasium.make("envsuite/CMUHumanoidTracking-v0", clips="no_such_subset")
+
+
+def test_composition_counts_each_category_of_the_library_or_of_a_subset():
+    records = library.library()
+    rows = library.composition()
+    assert {row["category"] for row in rows} == {r.category for r in records}
+    assert sum(row["clips"] for row in rows) == len(records)
+    assert sum(row["snippets"] for row in rows) == sum(len(r.snippets) for r in records)
+    assert abs(sum(row["minutes"] for row in rows) - sum(r.duration_s for r in records) / 60) < 0.01 * len(rows)
+    walks = [r for r in records if r.id in set(library.subsets()["walk_tiny"])]
+    assert library.composition("walk_tiny") == [{"category": "walk", "clips": 3, "snippets": sum(len(r.snippets) for r in walks),
+                                                 "minutes": round(sum(r.duration_s for r in walks) / 60, 2)}]
