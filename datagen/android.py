@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from datagen.families import FamilyPlan
 from datagen.recipes import EpisodePlan, Recipe, RecipeError, cached_env, env_episode_seed, episode_rng
 from envsuite.policies.rollout import Trajectory, end_flags, stack
 
@@ -166,3 +167,8 @@ def evaluate_expert(task_set: str, *, epsilon: float = 0.0, seed: int = 0, rende
             "steps": steps, "steps_per_second": steps / seconds,
             "file": str(task_file(task_set).name) + (f" ({split} split)" if split else ""),
             "unparsed": [{"line": u.number, "text": u.text, "reason": u.reason} for u in env.unparsed_lines]}
+
+
+def family_plan(recipe: Recipe) -> FamilyPlan:
+    """This family's entry in the registry (datagen/families.py)."""
+    return FamilyPlan(episode_plan=AndroidPlan, rollout_shard=rollout_android_shard)

@@ -174,7 +174,7 @@ def cmd_verify(args) -> int:
 
 def cmd_train_policy(args) -> int:
     from envsuite import paths
-    from envsuite.locomotion.experts import TRAINERS, train_and_save
+    from training.locomotion.experts import TRAINERS, train_and_save
 
     if args.env not in TRAINERS:
         raise UsageError(f"unknown env {args.env!r} for train-policy; choose from {', '.join(TRAINERS)}")
@@ -188,8 +188,8 @@ def cmd_evaluate_policy(args) -> int:
     import numpy as np
 
     from envsuite import paths
-    from envsuite.locomotion.ars import evaluate_random
-    from envsuite.locomotion.experts import EVAL_SEED_BASE, TRAINERS, env_id, evaluate_policy, load_policy
+    from training.locomotion.ars import evaluate_random
+    from training.locomotion.experts import EVAL_SEED_BASE, TRAINERS, env_id, evaluate_policy, load_policy
 
     if args.env not in TRAINERS:
         raise UsageError(f"unknown env {args.env!r} for evaluate-policy; choose from {', '.join(TRAINERS)}")

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from datagen.families import FamilyPlan
 from datagen.recipes import EpisodePlan, Recipe, RecipeError, cached_env, env_episode_seed, episode_rng
 from envsuite.policies.rollout import Trajectory, end_flags
 
@@ -165,3 +166,8 @@ def evaluate_tracking(snippets: list[str], episodes: int, *, action_noise: float
     return {"normalized_episode_length": np.asarray(lengths), "normalized_return": np.asarray(returns),
             "random_start": np.asarray(random_start), "steps": steps,
             "seconds_per_step": (time.perf_counter() - begin) / max(steps, 1), "planner": expert.info}
+
+
+def family_plan(recipe: Recipe) -> FamilyPlan:
+    """This family's entry in the registry (datagen/families.py)."""
+    return FamilyPlan(episode_plan=MocapPlan, rollout_shard=rollout_mocap_shard)

@@ -14,8 +14,9 @@ Policy entries (`[[policies]]`):
   weight = 0.5 (optional)                       per-episode choice probability
 MoCap recipes (family "mocap") have one `kind = "tracking_mpc"` entry and an `[env_kwargs]` table
 passed to the env; their plan is datagen.mocap.MocapPlan. A family that rolls out its own episodes
-(MoCap, StarCraft, Android) names its shard function in `Recipe.family_rollout` and adds its attributes and
-metrics through the EpisodePlan hooks; generate.py and runner.py know no family.
+(MoCap, StarCraft, Android) is found through the registry datagen/families.py (its plan, shard function
+and spaces) and adds its attributes and metrics through the EpisodePlan hooks; recipes.py, generate.py
+and runner.py import no family.
 Android recipes (family "android") have `kind = "android_expert"` entries with an `epsilon` (the
 chance of a random UI action instead of the expert's) and `[env_kwargs]` task_set; their plan is
 datagen.android.AndroidPlan.
@@ -37,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from datagen.families import family_plan
 from envsuite import paths
 from envsuite.policies import LinearPolicy, Noisy, Policy, UniformRandomPolicy
 from envsuite.policies.mlp import MLPPolicy
@@ -180,26 +182,14 @@ class Recipe:
     def family_rollout(self):
         """The family's own shard function (recipe, shard index) -> [(policy index, trajectory)], or None
         for the generic batched rollout of policies on observations (datagen/runner.py)."""
-        if self.family == "mocap":
-            from datagen.mocap import rollout_mocap_shard
-
-            return rollout_mocap_shard
-        if self.family == "starcraft":
-            from datagen.starcraft import rollout_starcraft_shard, rollout_window_shard
-
-            return rollout_window_shard if self.source == "bot_battles" else rollout_starcraft_shard
-        if self.family == "android":
-            from datagen.android import rollout_android_shard
-
-            return rollout_android_shard
-        return None
+        plan = family_plan(self)
+        return plan.rollout_shard if plan is not None else None
 
     def spaces(self):
         """(observation space, action space, gymnasium spec JSON or None) of the dataset."""
-        if self.source == "bot_battles":  # StarCraft image windows: no agent acts, the spaces are the dataset's
-            from datagen.starcraft import window_spaces
-
-            return (*window_spaces(), None)
+        plan = family_plan(self)
+        if plan is not None and plan.spaces is not None:  # StarCraft image windows: no agent acts
+            return (*plan.spaces(), None)
         probe = self.make_env()
         try:
             return probe.observation_space, probe.action_space, probe.spec.to_json() if probe.spec is not None else None
@@ -216,18 +206,9 @@ class Recipe:
         return gymnasium.make(self.env_id, **(self.env_kwargs or {}))
 
     def episode_plan(self, action_space) -> "EpisodePlan":
-        if self.family == "mocap":
-            from datagen.mocap import MocapPlan
-
-            return MocapPlan(self)
-        if self.family == "starcraft":
-            from datagen.starcraft import StarCraftPlan, WindowPlan
-
-            return WindowPlan(self) if self.source == "bot_battles" else StarCraftPlan(self)
-        if self.family == "android":
-            from datagen.android import AndroidPlan
-
-            return AndroidPlan(self)
+        plan = family_plan(self)
+        if plan is not None:
+            return plan.episode_plan(self)
         if self.source == "training_record":
             return ReplayPlan(self)
         return PolicyPlan(self, action_space)
@@ -308,7 +289,7 @@ class ReplayPlan(EpisodePlan):
     """
 
     def __init__(self, recipe: Recipe):
-        from envsuite.locomotion.experts import record_rollout_lengths, replay_policies
+        from training.locomotion.experts import record_rollout_lengths, replay_policies
 
         if not recipe.record:
             raise RecipeError(f"{recipe.path}: source 'training_record' needs record = '<asset path>'")

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from datagen.families import FamilyPlan
 from datagen.recipes import EpisodePlan, Recipe, RecipeError, cached_env, env_episode_seed, episode_rng
 from envsuite.policies.rollout import Trajectory, end_flags, stack
 
@@ -196,3 +197,11 @@ def rollout_window_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Tr
                    "window_index": np.arange(length, dtype=np.int64),
                    "first_game_loop": np.asarray(first_loops, dtype=np.int64)})))
     return episodes
+
+
+def family_plan(recipe: Recipe) -> FamilyPlan:
+    """This family's entry in the registry (datagen/families.py): battles of agents, or image windows of
+    bot battles (`source = "bot_battles"`, whose spaces are the dataset's, not an env's)."""
+    if recipe.source == "bot_battles":
+        return FamilyPlan(episode_plan=WindowPlan, rollout_shard=rollout_window_shard, spaces=window_spaces)
+    return FamilyPlan(episode_plan=StarCraftPlan, rollout_shard=rollout_starcraft_shard)

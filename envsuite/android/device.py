@@ -303,12 +303,6 @@ class Device:
         positions = np.array([e.box for e in elements], dtype=np.float32).reshape(-1, 4)
         return positions, [e.text for e in elements], [e.type for e in elements]
 
-    def render(self, width: int = 540, height: int = 1200, elements: list[Element] | None = None) -> np.ndarray:
-        """The screen as (height, width, 3) uint8 RGB."""
-        from envsuite.android.rendering import render_device
-
-        return render_device(self, width, height, elements)
-
 
 def evaluate(expression: str) -> str:
     """The value of + - * / arithmetic with parentheses, as a calculator shows it ("Error" otherwise)."""

@@ -36,6 +36,7 @@ from envsuite import paths
 from envsuite.android import spaces
 from envsuite.android.apps import load_apps
 from envsuite.android.device import Device
+from envsuite.android.rendering import render_device
 from envsuite.android.tasks import Task, UnparsedLine, parse_instruction, parse_lines, read_task_file, split_lines
 from envsuite.common import DatasetEnvMixin
 
@@ -171,7 +172,7 @@ class AndroidStubEnv(DatasetEnvMixin, gymnasium.Env):
         return self._screen
 
     def _observation(self, elements) -> dict:
-        self._screen = self.device.render(self.render_width, self.render_height, elements)
+        self._screen = render_device(self.device, self.render_width, self.render_height, elements)
         positions, types, texts = spaces.padded_annotations(*self.device.annotations(elements))
         return {"screen": self._screen, "goal": spaces.to_charset(self.task.instruction, spaces.MAX_GOAL_LENGTH),
                 "annotation_positions": positions, "annotation_types": types, "annotation_texts": texts}

@@ -8,7 +8,7 @@
 
 Where it sits: a behaviour policy (envsuite.policies protocol) next to LinearPolicy. The
 Walker2d expert and medium checkpoint in assets/locomotion/ are of this kind (trained by
-envsuite.locomotion.ppo), and the PPO training record replays its rollouts through it.
+training.locomotion.ppo), and the PPO training record replays its rollouts through it.
 
 Why ReLU and row-wise products: every operation is an IEEE add, multiply or max in a fixed order
 (`linear_actions`), so an action is bit-for-bit the same on any machine and in any batch. A tanh

@@ -9,6 +9,7 @@ import pytest
 from envsuite.android import apps as apps_module
 from envsuite.android.apps import load_apps
 from envsuite.android.device import Device
+from envsuite.android.rendering import render_device
 
 
 def centre(element):
@@ -43,11 +44,11 @@ def test_toggles_flip_the_device_settings_and_show_it(phone):
     assert find(phone, "Wi-Fi").text == "Wi-Fi: On" and phone.settings["wifi"] is True
     phone.tap(*centre(find(phone, "Wi-Fi")))
     assert phone.settings["wifi"] is False and find(phone, "Wi-Fi").text == "Wi-Fi: Off"
-    light = phone.render(108, 240)
+    light = render_device(phone, 108, 240)
     phone.press_back()
     phone.tap(*centre(find(phone, "Display")))
     phone.tap(*centre(find(phone, "Dark theme")))
-    assert phone.settings["dark_mode"] and phone.render(108, 240).mean() < light.mean() / 2
+    assert phone.settings["dark_mode"] and render_device(phone, 108, 240).mean() < light.mean() / 2
 
 
 def test_typing_needs_a_focused_input_and_enter_submits_it(phone):
@@ -107,7 +108,7 @@ def test_annotations_are_the_elements_in_aitws_yxhw_convention(phone):
 
 
 def test_rendering_gives_an_rgb_screen_of_the_asked_size(phone):
-    image = phone.render(540, 1200)
+    image = render_device(phone, 540, 1200)
     assert image.shape == (1200, 540, 3) and image.dtype == np.uint8 and image.std() > 0
 
 
@@ -191,11 +192,11 @@ def test_cached_text_tiles_are_what_pillow_draws():
 
 
 def test_cached_screens_are_copies_and_follow_the_state(phone):
-    first = phone.render(108, 240)
+    first = render_device(phone, 108, 240)
     first[:] = 0  # the caller owns what it gets: the cache keeps its own copy
-    again = phone.render(108, 240)
+    again = render_device(phone, 108, 240)
     assert again.any() and not np.shares_memory(first, again)
     phone.clock = "23:59"
-    assert (phone.render(108, 240) != again).any()  # the clock is drawn on every render
+    assert (render_device(phone, 108, 240) != again).any()  # the clock is drawn on every render
     phone.tap(*centre(find(phone, "Settings")))
-    assert (phone.render(108, 240) != again).any()
+    assert (render_device(phone, 108, 240) != again).any()

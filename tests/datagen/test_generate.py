@@ -99,7 +99,7 @@ TRAINED_ENVS = [("hopper", "linear", "Hopper-v5"), ("halfcheetah", "linear", "Ha
 
 @pytest.mark.parametrize("env_name, kind, oracle_id", TRAINED_ENVS)
 def test_episode_replays_exactly_from_its_seed_with_gymnasium(tmp_path, env_name, kind, oracle_id):
-    from envsuite.locomotion.experts import load_policy
+    from training.locomotion.experts import load_policy
 
     asset = f"locomotion/{env_name}_expert.npz"
     recipe = small(f"locomotion/{env_name}-expert-v0", 1200, episodes_per_shard=2)
@@ -122,7 +122,7 @@ def test_episode_replays_exactly_from_its_seed_with_gymnasium(tmp_path, env_name
 
 @pytest.mark.parametrize("env_name", [env_name for env_name, _, _ in TRAINED_ENVS])
 def test_medium_replay_reproduces_the_training_returns(env_name):
-    from envsuite.locomotion.experts import env_id, record_rollout_lengths, replay_policies
+    from training.locomotion.experts import env_id, record_rollout_lengths, replay_policies
     from envsuite.policies.rollout import rollout_batch
 
     record_path = envsuite.paths.asset_path("locomotion", f"{env_name}_training_record.npz")

@@ -1,10 +1,10 @@
 """Proximal Policy Optimisation (PPO, Schulman et al. 2017) for the Walker2d behaviour policies.
 
-Where it sits: the locomotion family's second expert trainer, run by `envsuite-datagen train-policy
-walker2d` (envsuite/locomotion/experts.py picks it; ARS, envsuite/locomotion/ars.py, trains Hopper,
-HalfCheetah and Ant). A linear ARS policy learned Walker2d-v5 too slowly here: the physics runs at
-about 7,000 env steps/s on two cores and ARS reached only 1,090 after 24M steps; PPO passed 3,700
-in 0.67M steps. It writes to assets/locomotion/ (committed):
+Where it sits: training/ (apart from the envs), the second locomotion expert trainer, run by
+`envsuite-datagen train-policy walker2d` (training/locomotion/experts.py picks it; ARS,
+training/locomotion/ars.py, trains Hopper, HalfCheetah and Ant). A linear ARS policy learned
+Walker2d-v5 too slowly here: the physics runs at about 7,000 env steps/s on two cores and ARS
+reached only 1,090 after 24M steps; PPO passed 3,700 in 0.67M steps. It writes to assets/locomotion/ (committed):
   <env>_expert.npz           envsuite.policies.MLPPolicy (deterministic mean action)
   <env>_medium.npz           the checkpoint whose return is closest to a third of the expert's
   <env>_training_record.npz  every training iteration up to the medium checkpoint: the policy, its
@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from envsuite.locomotion.rollout_pool import EVAL_SEED_BASE, RolloutPool, split_evenly
+from training.locomotion.rollout_pool import EVAL_SEED_BASE, RolloutPool, split_evenly
 from envsuite.policies.mlp import MLPPolicy, mlp_mean_actions, normalise_observations
 from envsuite.policies.rollout import rollout_batch
 
@@ -74,7 +74,7 @@ class PPOConfig:
 PPO_CONFIGS = {
     "walker2d": PPOConfig("envsuite/Walker2d-v0", 4_000_000, 3400.0),
 }
-CONFIGS = PPO_CONFIGS  # the trainer-module interface of envsuite.locomotion.experts
+CONFIGS = PPO_CONFIGS  # the trainer-module interface of training.locomotion.experts
 TRAINER = "PPO (Schulman et al. 2017), 64x64 ReLU MLP policy"
 
 

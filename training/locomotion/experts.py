@@ -1,8 +1,8 @@
 """The locomotion behaviour policies: which trainer makes each env's expert, and what is saved.
 
 Where it sits: `envsuite-datagen train-policy ENV` and `evaluate-policy` call this module; the
-trainers are envsuite/locomotion/ars.py (linear policies: Hopper, HalfCheetah, Ant) and
-envsuite/locomotion/ppo.py (an MLP policy: Walker2d, for which linear ARS was too slow here).
+trainers are training/locomotion/ars.py (linear policies: Hopper, HalfCheetah, Ant) and
+training/locomotion/ppo.py (an MLP policy: Walker2d, for which linear ARS was too slow here).
 Datagen's replay recipes (medium-replay) read training records through `replay_policies`.
 
 Each trainer module provides CONFIGS (env name -> config with env_id), train(env_name, seed=,
@@ -24,7 +24,7 @@ from types import ModuleType
 
 import numpy as np
 
-from envsuite.locomotion.rollout_pool import EVAL_SEED_BASE
+from training.locomotion.rollout_pool import EVAL_SEED_BASE
 from envsuite.policies import LinearPolicy
 from envsuite.policies.mlp import MLPPolicy
 
@@ -34,10 +34,10 @@ TRAINERS = {"hopper": "ars", "halfcheetah": "ars", "walker2d": "ppo", "ant": "ar
 def _algorithm_module(algorithm: str) -> ModuleType:
     """The trainer module of "ars" or "ppo" (imported on demand: each pulls in its own machinery)."""
     if algorithm == "ppo":
-        from envsuite.locomotion import ppo
+        from training.locomotion import ppo
 
         return ppo
-    from envsuite.locomotion import ars
+    from training.locomotion import ars
 
     return ars
 
@@ -91,7 +91,7 @@ def default_state_dir() -> Path:
 def train_and_save(env_name: str, out_dir, *, seed: int = 0, workers: int = 2, state_dir=None, log=print) -> dict:
     """Train (resuming from `state_dir` if a run was interrupted), evaluate (100 episodes each),
     pick the medium checkpoint and write the assets."""
-    from envsuite.locomotion.ars import evaluate_random
+    from training.locomotion.ars import evaluate_random
 
     module = trainer(env_name)
     config = module.CONFIGS[env_name]

@@ -1,8 +1,8 @@
 """Augmented Random Search (ARS V2-t, Mania et al. 2018) for the locomotion behaviour policies.
 
-Where it sits: the locomotion family's expert trainer for Hopper, HalfCheetah and Ant, run by
-`envsuite-datagen train-policy <env>` through envsuite/locomotion/experts.py (Walker2d uses PPO,
-envsuite/locomotion/ppo.py).
+Where it sits: training/ (apart from the envs), the locomotion expert trainer for Hopper,
+HalfCheetah and Ant, run by `envsuite-datagen train-policy <env>` through
+training/locomotion/experts.py (Walker2d uses PPO, training/locomotion/ppo.py).
 It writes to assets/locomotion/ (committed):
   <env>_expert.npz           linear policy (envsuite.policies.LinearPolicy) + training metadata
   <env>_medium.npz           the checkpoint whose return is closest to a third of the expert's
@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from envsuite.locomotion.rollout_pool import EVAL_SEED_BASE, RolloutPool, split_evenly
+from training.locomotion.rollout_pool import EVAL_SEED_BASE, RolloutPool, split_evenly
 from envsuite.policies import LinearPolicy
 from envsuite.policies.linear import linear_actions
 from envsuite.policies.rollout import rollout_batch
@@ -57,7 +57,7 @@ ARS_CONFIGS = {
     "halfcheetah": ARSConfig("envsuite/HalfCheetah-v0", 0.02, 32, 4, 0.03, 0.0, 4400.0, 1500),
     "ant": ARSConfig("envsuite/Ant-v0", 0.015, 60, 20, 0.025, 1.0, 2900.0, 2000),
 }
-CONFIGS = ARS_CONFIGS  # the trainer-module interface of envsuite.locomotion.experts
+CONFIGS = ARS_CONFIGS  # the trainer-module interface of training.locomotion.experts
 TRAINER = "ARS V2-t (Mania et al. 2018), linear policy"
 
 

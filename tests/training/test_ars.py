@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from envsuite.locomotion import ars
+from training.locomotion import ars
 
 
 def test_resumed_training_equals_uninterrupted_training(tmp_path):

@@ -1,6 +1,6 @@
 """Worker processes that each own a batched locomotion engine, for the policy trainers.
 
-Where it sits: used by envsuite.locomotion.ars and envsuite.locomotion.ppo to roll out many
+Where it sits: used by training.locomotion.ars and training.locomotion.ppo to roll out many
 episodes in parallel. A task function runs in a worker as `function(stepper, task)` where stepper is
 that worker's LocomotionStepper (envsuite/locomotion/batched.py); results come back in task order,
 so a trainer that splits its episodes into tasks gets the same numbers for any worker count.

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import envsuite  # noqa: F401
-from envsuite.locomotion import experts, ppo
+from training.locomotion import experts, ppo
 from envsuite.policies.rollout import rollout_batch
 
 # A few small iterations of Walker2d: enough to exercise every code path in seconds.
