@@ -47,6 +47,11 @@ def test_installed_wheel_makes_dataset_envs_and_finds_assets(wheel, tmp_path):
         "from datagen.recipes import load_recipe, RECIPES_DIR\n"
         f"assert str(RECIPES_DIR).startswith({str(site)!r})\n"
         "recipe = load_recipe('locomotion/hopper-medium-v0')\n"
+        "from datagen.families import family_plan\n"  # the family registry and the trainers ship too
+        "assert family_plan(load_recipe('mocap/02_01-expert-v0')).rollout_shard.__module__ == 'datagen.mocap'\n"
+        "replay = load_recipe('locomotion/hopper-medium-replay-v0').episode_plan(env.action_space)\n"
+        "import training.locomotion.experts\n"
+        f"assert training.locomotion.experts.__file__.startswith({str(site)!r}) and replay.num_episodes > 100\n"
         "from envsuite.mocap import library\n"
         f"assert str(library.library_file()).startswith({str(site)!r}) and len(library.library()) > 200\n"
         "print('ok', env.unwrapped.dataset_id, sorted(p.name for p in paths.assets_dir().rglob('*.npz'))[:3])\n"
