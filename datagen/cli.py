@@ -8,6 +8,7 @@
     envsuite-datagen train-policy ENV [--seed S] [--workers K] [--out DIR]
     envsuite-datagen evaluate-policy ENV [--kind expert|medium|random] [--episodes N]
     envsuite-datagen evaluate-tracking [CLIP ...] [--episodes N] [--action-noise A] [--seed S]
+    envsuite-datagen evaluate-tracking --subset S [--episodes N] [--workers K] [--planner JSON] [--json]
 
 Bad arguments exit with code 2 and one line on stderr; unknown ids get close matches.
 """
@@ -210,19 +211,36 @@ def cmd_evaluate_tracking(args) -> int:
     from datagen.mocap import evaluate_tracking
     from envsuite.registry import MOCAP_CLIPS
 
-    clips = args.clips or list(MOCAP_CLIPS)
-    unknown = [clip for clip in clips if clip not in MOCAP_CLIPS]
-    if unknown:
-        raise UsageError(f"unknown clips {unknown}; the committed clips are {', '.join(MOCAP_CLIPS)}")
     if args.episodes < 1:
         raise UsageError(f"--episodes must be >= 1, got {args.episodes}")
     if not 0.0 <= args.action_noise < 1.0:
         raise UsageError(f"--action-noise must be in [0, 1), got {args.action_noise}")
+    if args.workers < 1:
+        raise UsageError(f"--workers must be >= 1, got {args.workers}")
+    try:
+        planner = json.loads(args.planner) if args.planner else {}
+    except ValueError as error:
+        raise UsageError(f"--planner must be a JSON object of TrackingMPC options, e.g. '{{\"samples\": 4}}': {error}") from None
+    if not isinstance(planner, dict):
+        raise UsageError("--planner must be a JSON object of TrackingMPC options, e.g. '{\"samples\": 4}'")
+    options = dict(action_noise=args.action_noise, seed=args.seed, planner=planner, workers=args.workers,
+                   progress=not args.quiet)
+    if args.subset is not None:
+        if args.clips:
+            raise UsageError("give committed clips or --subset (library clips), not both")
+        return _evaluate_library_tracking(args, options)
+    clips = args.clips or list(MOCAP_CLIPS)
+    unknown = [clip for clip in clips if clip not in MOCAP_CLIPS]
+    if unknown:
+        raise UsageError(f"unknown clips {unknown}; the committed clips are {', '.join(MOCAP_CLIPS)}; "
+                         "library clips go with --subset")
     print(f"tracking expert, {args.episodes} episode(s) per snippet from its start and from random starts, "
           f"action noise {args.action_noise}, seed {args.seed}")
     for clip in clips:
-        result = evaluate_tracking(list(MOCAP_CLIPS[clip][1]), args.episodes, action_noise=args.action_noise,
-                                   seed=args.seed, progress=not args.quiet)
+        try:
+            result = evaluate_tracking(list(MOCAP_CLIPS[clip][1]), args.episodes, **options)
+        except (TypeError, ValueError) as error:
+            raise UsageError(f"--planner: {error}") from None
         lengths, random = result["normalized_episode_length"], result["random_start"]
         parts = [f"{clip}: normalized episode length {lengths.mean():.3f} (min {lengths.min():.3f}) over {len(lengths)}"]
         for label, chosen in (("start", ~random), ("random start", random)):
@@ -230,6 +248,69 @@ def cmd_evaluate_tracking(args) -> int:
         parts.append(f"normalized return {result['normalized_return'].mean():.3f}")
         parts.append(f"{1e3 * result['seconds_per_step']:.0f} ms per step")
         print("; ".join(parts))
+    return 0
+
+
+def _tracking_rows(result, group_of) -> list[dict]:
+    """Per group (a clip, a category): episodes, mean normalized episode length (all, snippet starts,
+    random starts) and mean normalized return, in the order the groups first appear."""
+    import numpy as np
+
+    from envsuite.mocap.snippets import Snippet
+
+    lengths, returns, random = result["normalized_episode_length"], result["normalized_return"], result["random_start"]
+    groups = np.asarray([group_of(Snippet.from_id(s).clip) for s in result["snippet_id"]])
+    rows = []
+    for group in dict.fromkeys(groups):
+        chosen = groups == group
+        rows.append({"name": str(group), "episodes": int(chosen.sum()),
+                     "normalized_episode_length": float(lengths[chosen].mean()),
+                     "snippet_start": float(lengths[chosen & ~random].mean()) if (chosen & ~random).any() else None,
+                     "random_start": float(lengths[chosen & random].mean()) if (chosen & random).any() else None,
+                     "normalized_return": float(returns[chosen].mean())})
+    return rows
+
+
+def _evaluate_library_tracking(args, options) -> int:
+    """evaluate-tracking --subset S: every clip of a library subset, snippet by snippet (MoCapAct's way),
+    reported per clip and per category (mean over the episodes of each), and over the whole subset."""
+    from datagen.mocap import evaluate_tracking
+    from envsuite.mocap import library
+
+    try:
+        ids = library.resolve(args.subset)
+    except library.LibraryError as error:
+        raise UsageError(str(error)) from None
+    category = {r.id: r.category for r in library.library()}
+    try:
+        result = evaluate_tracking(clips=ids, episodes=args.episodes, **options)
+    except (TypeError, ValueError) as error:
+        raise UsageError(f"--planner: {error}") from None
+    lengths = result["normalized_episode_length"]
+    summary = {"subset": args.subset, "clips": len(ids), "episodes": len(lengths), "steps": int(result["steps"]),
+               "normalized_episode_length": float(lengths.mean()),
+               "normalized_return": float(result["normalized_return"].mean()),
+               "ms_per_step": 1e3 * result["seconds_per_step"], "planner": result["planner"],
+               "action_noise": args.action_noise, "seed": args.seed, "episodes_per_snippet_and_start": args.episodes,
+               "per_category": _tracking_rows(result, category.get), "per_clip": _tracking_rows(result, str)}
+    if args.json:
+        print(_strict_json(summary, indent=1))
+        return 0
+    print(f"tracking expert on library subset {args.subset!r}: {len(ids)} clips, {len(lengths)} episodes "
+          f"({args.episodes} per snippet from its start and from a random start), {result['steps']:,} steps, "
+          f"{summary['ms_per_step']:.0f} ms per step; normalized episode length {summary['normalized_episode_length']:.3f}, "
+          f"normalized return {summary['normalized_return']:.3f}")
+
+    def table(title, rows):
+        print(f"\n| {title} | episodes | normalized episode length | snippet starts | random starts | normalized return |")
+        print("|---|---|---|---|---|---|")
+        for row in rows:
+            starts = [f"{row[k]:.3f}" if row[k] is not None else "" for k in ("snippet_start", "random_start")]
+            print(f"| {row['name']} | {row['episodes']} | {row['normalized_episode_length']:.3f} | {starts[0]} | "
+                  f"{starts[1]} | {row['normalized_return']:.3f} |")
+
+    table("category", summary["per_category"])
+    table("clip", summary["per_clip"])
     return 0
 
 
@@ -450,6 +531,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("evaluate-tracking", help="normalized episode length of the MoCap tracking expert per clip")
     p.add_argument("clips", nargs="*", metavar="CLIP", help="committed clips (default: all)")
+    p.add_argument("--subset", help="a subset of the shipped MoCap library (see mocap-clips), reported per clip and category")
+    p.add_argument("--workers", type=int, default=1, help="processes to spread the episodes over")
+    p.add_argument("--planner", help="TrackingMPC options as JSON, e.g. '{\"samples\": 4}'")
+    p.add_argument("--json", action="store_true", help="--subset: the figures as JSON")
     p.add_argument("--episodes", type=int, default=4, help="episodes per snippet and start kind")
     p.add_argument("--action-noise", type=float, default=0.0, help="Gaussian action noise (MoCapAct: 0.1)")
     p.add_argument("--seed", type=int, default=0)

@@ -135,37 +135,88 @@ def rollout_mocap_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Tra
     return episodes
 
 
-def evaluate_tracking(snippets: list[str], episodes: int, *, action_noise: float = 0.0, seed: int = 0,
-                      planner: dict | None = None, progress: bool = True) -> dict[str, Any]:
-    """Roll out the tracking expert `episodes` times per snippet from its start and from random starts
-    (the episode definition of the datasets, with this seed); returns per-episode normalized lengths,
-    normalized returns, start kinds and the planner's time per step."""
+_evaluation_envs: dict[str, Any] = {}
+
+
+def _evaluate_episodes(job) -> list[dict]:
+    """Episodes `indices` of a tracking evaluation, in one process (its env made once per process)."""
+    import json
     import time
 
-    from tqdm import tqdm
-
-    import envsuite  # noqa: F401
     from envsuite.mocap.expert import TrackingMPC, run_episode
     from envsuite.mocap.tracking import CMUHumanoidTrackingEnv
 
-    env = CMUHumanoidTrackingEnv(snippets=snippets)
-    expert = TrackingMPC(**(planner or {}))
-    count = 2 * episodes * len(env.references)
-    lengths, returns, random_start, steps = [], [], [], 0
-    begin = time.perf_counter()
-    bar = tqdm(total=count, unit="episode", desc=",".join(snippets), disable=not progress, leave=False)
-    for index in range(count):
+    env_kwargs, planner, action_noise, seed, indices = job
+    key = json.dumps(env_kwargs, sort_keys=True)
+    if key not in _evaluation_envs:
+        _evaluation_envs.clear()
+        _evaluation_envs[key] = CMUHumanoidTrackingEnv(**env_kwargs)
+    env = _evaluation_envs[key]
+    expert = TrackingMPC(**planner)
+    rows = []
+    for index in indices:
+        begin = time.perf_counter()
         result = run_episode(env, expert, episode_rng(seed, index), action_noise=action_noise,
                              seed=env_episode_seed(seed, index), options=episode_options(env, seed, index))
-        lengths.append(result["metrics"]["normalized_episode_length"])
-        returns.append(result["metrics"]["normalized_return"])
-        random_start.append(episode_start_kind(index) == "random-start")
-        steps += len(result["rewards"])
-        bar.update(1)
+        rows.append({"index": index, "snippet_id": result["snippet_id"],
+                     "random_start": episode_start_kind(index) == "random-start",
+                     "normalized_episode_length": result["metrics"]["normalized_episode_length"],
+                     "normalized_return": result["metrics"]["normalized_return"],
+                     "steps": len(result["rewards"]), "seconds": time.perf_counter() - begin})
+    return rows
+
+
+def evaluate_tracking(snippets: list[str] | None = None, episodes: int = 1, *, clips=None, action_noise: float = 0.0,
+                      seed: int = 0, planner: dict | None = None, workers: int = 1,
+                      progress: bool = True) -> dict[str, Any]:
+    """Roll out the tracking expert `episodes` times per snippet from its start and from random starts
+    (the episode definition of the datasets, with this seed), on `snippets` of the committed clip file
+    or on `clips` of the shipped MoCap library (a subset name or clip ids, tracked snippet by snippet).
+
+    workers > 1 spreads the episodes over processes (each planner then runs on one thread unless
+    `planner` says otherwise); the result does not depend on the worker count. Returns per-episode
+    arrays (normalized lengths and returns, snippet ids, start kinds, steps) in episode order, and the
+    planner's seconds per control step (env step included), measured inside the episodes.
+    """
+    import multiprocessing
+
+    from tqdm import tqdm
+
+    from envsuite.mocap.tracking import CMUHumanoidTrackingEnv
+
+    if (snippets is None) == (clips is None):
+        raise ValueError("evaluate_tracking needs exactly one of snippets (of the committed clip file) and clips (of the library)")
+    env_kwargs = {"snippets": list(snippets)} if clips is None else {"clips": clips}
+    from envsuite.mocap.expert import TrackingMPC
+
+    planner = dict(planner or {})
+    if workers > 1:
+        planner.setdefault("threads", 1)
+    TrackingMPC(**planner)  # bad planner options fail here, before any worker starts
+    count = 2 * episodes * len(CMUHumanoidTrackingEnv(**env_kwargs).references)
+    chunks = [list(range(first, min(first + 2, count))) for first in range(0, count, 2)]
+    jobs = [(env_kwargs, planner, action_noise, seed, chunk) for chunk in chunks]
+    rows = []
+    bar = tqdm(total=count, unit="episode", desc="evaluate-tracking", disable=not progress, leave=False)
+    if workers > 1:
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            for done in pool.imap_unordered(_evaluate_episodes, jobs):
+                rows += done
+                bar.update(len(done))
+    else:
+        for job in jobs:
+            done = _evaluate_episodes(job)
+            rows += done
+            bar.update(len(done))
     bar.close()
-    return {"normalized_episode_length": np.asarray(lengths), "normalized_return": np.asarray(returns),
-            "random_start": np.asarray(random_start), "steps": steps,
-            "seconds_per_step": (time.perf_counter() - begin) / max(steps, 1), "planner": expert.info}
+    rows.sort(key=lambda row: row["index"])
+    steps = sum(row["steps"] for row in rows)
+    return {"normalized_episode_length": np.asarray([r["normalized_episode_length"] for r in rows]),
+            "normalized_return": np.asarray([r["normalized_return"] for r in rows]),
+            "random_start": np.asarray([r["random_start"] for r in rows]),
+            "snippet_id": [r["snippet_id"] for r in rows], "episode_steps": np.asarray([r["steps"] for r in rows]),
+            "steps": steps, "seconds_per_step": sum(r["seconds"] for r in rows) / max(steps, 1),
+            "planner": dict(planner)}
 
 
 def family_plan(recipe: Recipe) -> FamilyPlan:

@@ -65,9 +65,20 @@ class TrackingMPC:
 
     def __init__(self, horizon: int = 26, samples: int = 16, noise_std: float = 0.2, knot_steps: int = 4,
                  beta: float = 100.0, failure_penalty: float = 5.0, feedback_gain: float = 4.0,
-                 perturbed: str = "legs-and-trunk", rescue_rounds: int = 2, threads: int = 2):
-        if horizon < 1 or samples < 2 or knot_steps < 1 or threads < 1:
-            raise ValueError("TrackingMPC needs horizon >= 1, samples >= 2, knot_steps >= 1 and threads >= 1")
+                 perturbed: str = "legs-and-trunk", rescue_rounds: int = 2, threads: int = 2, replan_every: int = 1,
+                 plan_substeps: int | None = None, plan_noslip_iterations: int | None = None,
+                 refine_every: int = 1):
+        if horizon < 1 or samples < 2 or knot_steps < 1 or threads < 1 or not 1 <= replan_every <= horizon:
+            raise ValueError("TrackingMPC needs horizon >= 1, samples >= 2, knot_steps >= 1, threads >= 1 and "
+                             f"1 <= replan_every <= horizon, got horizon {horizon}, replan_every {replan_every}")
+        self.replan_every = int(replan_every)
+        if refine_every < 1:
+            raise ValueError(f"refine_every must be >= 1, got {refine_every}")
+        self.refine_every = int(refine_every)
+        if plan_substeps is not None and plan_substeps < 1:
+            raise ValueError(f"plan_substeps must be >= 1 or None (the env's), got {plan_substeps}")
+        self.plan_substeps = plan_substeps
+        self.plan_noslip_iterations = plan_noslip_iterations
         self.horizon, self.samples, self.noise_std, self.knot_steps = int(horizon), int(samples), float(noise_std), int(knot_steps)
         self.beta, self.failure_penalty, self.threads = float(beta), float(failure_penalty), int(threads)
         self.feedback_gain = float(feedback_gain)
@@ -77,19 +88,34 @@ class TrackingMPC:
         self.rescue_rounds = int(rescue_rounds)
         self._model = None
         self._correction = None
+        self._plan = None
 
     @property
     def info(self) -> dict:
         return {"kind": "mppi", "horizon": self.horizon, "samples": self.samples, "noise_std": self.noise_std,
                 "knot_steps": self.knot_steps, "beta": self.beta, "failure_penalty": self.failure_penalty,
-                "feedback_gain": self.feedback_gain, "perturbed": self.perturbed, "rescue_rounds": self.rescue_rounds}
+                "feedback_gain": self.feedback_gain, "perturbed": self.perturbed, "rescue_rounds": self.rescue_rounds,
+                "replan_every": self.replan_every, "plan_substeps": self.plan_substeps,
+                "plan_noslip_iterations": self.plan_noslip_iterations, "refine_every": self.refine_every}
 
     def _bind(self, env):
         if self._model is env.model:
             return
         self._model = env.model
         self._indices = env.indices
-        self._rollout_data = [mujoco.MjData(env.model) for _ in range(self.threads)]
+        # The planning model: the env's, or a coarser copy (fewer, longer physics steps per control step;
+        # fewer noslip iterations): cheaper rollouts, and the plan is made again from the true state.
+        self._plan_model, self._substeps = env.model, env.n_substeps
+        if self.plan_substeps is not None or self.plan_noslip_iterations is not None:
+            import copy
+
+            self._plan_model = copy.deepcopy(env.model)
+            if self.plan_substeps is not None:
+                self._substeps = int(self.plan_substeps)
+                self._plan_model.opt.timestep = env.model.opt.timestep * env.n_substeps / self._substeps
+            if self.plan_noslip_iterations is not None:
+                self._plan_model.opt.noslip_iterations = int(self.plan_noslip_iterations)
+        self._rollout_data = [mujoco.MjData(self._plan_model) for _ in range(self.threads)]
         self._scratch = mujoco.MjData(env.model)
         self._state_size = mujoco.mj_stateSize(env.model, mujoco.mjtState.mjSTATE_FULLPHYSICS)
         names = PERTURBED_ACTUATORS[self.perturbed]
@@ -99,8 +125,9 @@ class TrackingMPC:
         self._control_per_radian = 2.0 / (env.model.jnt_range[joint, 1] - env.model.jnt_range[joint, 0])
 
     def reset(self):
-        """Forget the previous correction (call at every episode start)."""
+        """Forget the previous correction and plan (call at every episode start)."""
         self._correction = None
+        self._plan = None
 
     def act(self, env, rng: np.random.Generator) -> np.ndarray:
         """The action (56,) for the env's current state (env: an unwrapped CMUHumanoidTrackingEnv)."""
@@ -108,6 +135,14 @@ class TrackingMPC:
         model, ix = env.model, env.indices
         reference, t = env.reference, env.time_index
         joints = reference.features["joints"]
+        if self._plan is not None:
+            plan_t, nominal, correction, targets = self._plan
+            age = t - plan_t
+            if 0 < age < self.replan_every:
+                # Between replans: the planned correction of this step, the feedback on the joints as
+                # they are (the rollout's own closed loop, so an undisturbed episode follows the plan).
+                joints_now = env.data.qpos[ix.mocap_qpos]
+                return np.clip(nominal[age] + correction[age] + self._feedback(targets[age], joints_now), -1.0, 1.0)
         last = len(joints) - 1
         steps = np.minimum(t + 1 + np.arange(self.horizon), last)  # reference step each planned action aims at
         nominal = pose_to_actuation(model, ix, joints[steps])  # (H, nu)
@@ -115,6 +150,16 @@ class TrackingMPC:
             self._correction = np.zeros_like(nominal)
         state = np.empty(self._state_size)
         mujoco.mj_getState(model, env.data, state, mujoco.mjtState.mjSTATE_FULLPHYSICS)
+
+        if self.refine_every > 1 and self._plan is not None and t - self._plan[0] < self.refine_every:
+            # Between refinements: only check the warm-started plan with one rollout; it runs if the
+            # humanoid survives the horizon with it, else the samples are drawn now (a fall coming).
+            first, control_states = self._rollouts(env, state, nominal, self._correction[None], joints[steps])
+            _, failed = self._score(env, control_states, t)
+            if not failed[0]:
+                correction = self._correction
+                self._correction = np.concatenate([correction[1:], correction[-1:]], axis=0)
+                return np.clip(first[0], -1.0, 1.0)
 
         centre, best = self._correction, None
         for round_index in range(1 + self.rescue_rounds):
@@ -137,11 +182,19 @@ class TrackingMPC:
         spread = scores.max() - scores.min()
         weights = np.exp(self.beta * (scores - scores.max()) / (spread + 1e-9))
         weights /= weights.sum()
-        correction = np.tensordot(weights, corrections, axes=1)  # (H, nu)
-        # The executed action: the weighted first controls (every sample starts from the env's state).
-        action = np.clip(np.tensordot(weights, first, axes=1), -1.0, 1.0)
-        # Warm start: the rest of the plan, shifted by one step, repeating its last step.
-        self._correction = np.concatenate([correction[1:], correction[-1:]], axis=0)
+        if self.replan_every == 1:
+            correction = np.tensordot(weights, corrections, axes=1)  # (H, nu)
+            # The executed action: the weighted first controls (every sample starts from the env's state).
+            action = np.clip(np.tensordot(weights, first, axes=1), -1.0, 1.0)
+        else:
+            # A plan run for several steps is the best rollout itself: the env then follows the
+            # trajectory that was scored (a weighted mean of plans was never simulated and drifts).
+            winner = int(np.argmax(scores))
+            correction, action = corrections[winner], np.clip(first[winner], -1.0, 1.0)
+        # Warm start: the rest of the plan after the replan_every steps it runs, repeating its last step.
+        k = self.replan_every
+        self._correction = np.concatenate([correction[k:], np.repeat(correction[-1:], k, axis=0)], axis=0)
+        self._plan = (t, nominal, correction, joints[steps])
         return action
 
     def _rollouts(self, env, state, nominal, corrections, target_joints):
@@ -159,8 +212,8 @@ class TrackingMPC:
                                -1.0, 1.0)
             if h == 0:
                 first = controls
-            trajectory, _ = rollout.rollout(model, self._rollout_data, states,
-                                            np.repeat(controls[:, None], env.n_substeps, axis=1),
+            trajectory, _ = rollout.rollout(self._plan_model, self._rollout_data, states,
+                                            np.repeat(controls[:, None], self._substeps, axis=1),
                                             initial_warmstart=warmstart)
             states = trajectory[:, -1]
             control_states[:, h] = states
