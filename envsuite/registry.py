@@ -116,6 +116,11 @@ MOCAP_CLIPS = {
     "02_01": ("CMU 02_01 (walk)", ("02_01-0-95",)),
     "charleston1": ("CMU charleston1 (Charleston dance)", ("charleston1-0-132", "charleston1-99-140")),
 }
+# subsets of the shipped MoCap library (envsuite/mocap/library.py) with datasets, tracked snippet by snippet
+MOCAP_SUBSETS = {
+    "walk_tiny": "the MoCap library's walk_tiny subset (three CMU walks)",
+    "locomotion_small": "the MoCap library's locomotion_small subset (every CMU walk and run clip)",
+}
 MOCAP_DATASET_KINDS = {
     "expert": "the tracking expert from snippet starts and random starts, no action noise",
     "noisy": "the tracking expert with action noise 0.1 (MoCapAct's act_noise)",
@@ -134,6 +139,13 @@ def _mocap_entries() -> tuple[list[EnvEntry], list[DatasetEntry]]:
             env_id = f"{NAMESPACE}/mocap-{clip}-{kind}-v0"
             # No D4RL reference scores: MoCap data is judged by normalized episode length (metrics).
             kwargs = {"snippets": list(snippets), "dataset_id": dataset_id}
+            envs.append(EnvEntry(env_id, "mocap", entry_point, None, kwargs, dataset_id, f"{what}: {how}"))
+            datasets.append(DatasetEntry(dataset_id, "mocap", env_id, base_id, kind, None, None, f"{what}: {how}"))
+    for subset, what in MOCAP_SUBSETS.items():
+        for kind, how in MOCAP_DATASET_KINDS.items():
+            dataset_id = f"mocap/{subset}-{kind}-v0"
+            env_id = f"{NAMESPACE}/mocap-{subset}-{kind}-v0"
+            kwargs = {"clips": subset, "dataset_id": dataset_id}
             envs.append(EnvEntry(env_id, "mocap", entry_point, None, kwargs, dataset_id, f"{what}: {how}"))
             datasets.append(DatasetEntry(dataset_id, "mocap", env_id, base_id, kind, None, None, f"{what}: {how}"))
     return envs, datasets

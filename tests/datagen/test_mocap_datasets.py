@@ -130,3 +130,26 @@ def test_the_card_shows_the_motion_tracked_by_library_category_or_by_clip_file(n
     minutes = sum(r.duration_s for r in records) / 60
     assert f"{len(records)} clips of the shipped MoCap library" in text
     assert f"| walk | {len(records)} | {sum(len(r.snippets) for r in records)} | {minutes:.1f} |" in text
+
+
+@pytest.mark.parametrize("dataset_id", ["mocap/walk_tiny-noisy-v0"])  # locomotion_small's recipe is the same
+def test_a_library_subset_dataset_replays_exactly_in_its_registered_env(dataset_id, tmp_path, tmp_path_factory,
+                                                                        monkeypatch):
+    monkeypatch.setenv("ENVSUITE_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "envsuite-cache"))
+    recipe = load_recipe(dataset_id)
+    assert recipe.env_kwargs["clips"] == dataset_id.split("/")[1].rsplit("-", 2)[0]
+    recipe = dataclasses.replace(recipe, sizes={"small": 60, "full": 60},
+                                 policies=(dict(recipe.policies[0], planner=CHEAP_PLANNER),))
+    path = generate(recipe, "small", out=tmp_path / "data", progress=False)
+    env = gymnasium.make(f"envsuite/{dataset_id.replace('/', '-')}").unwrapped
+    with load_dataset(path, in_memory=True) as dataset:
+        assert dataset.env_id == f"envsuite/{dataset_id.replace('/', '-')}"
+        assert json.loads(dataset.attrs["snippets"]) == [r.snippet.id for r in env.references]
+        for e in range(dataset.total_episodes):
+            episode = dataset.episode(e)
+            observation, info = env.reset(seed=episode.seed, options=episode_options(env, recipe.seed, e))
+            assert info["snippet_id"] == str(dataset.infos["snippet_id"][dataset.episode_starts[e]])
+            for t in range(len(episode)):
+                np.testing.assert_array_equal(episode.observations[t], observation)
+                observation, reward, terminated, truncated, _ = env.step(episode.actions[t])
+                assert episode.rewards[t] == np.float32(reward)
