@@ -7,4 +7,6 @@ medium-replay datasets. Nothing under envsuite/ imports it.
 - training/locomotion/: ARS (linear policies) and PPO (an MLP policy), their worker pool, and
   experts.py (which trainer makes each env's expert and medium policies, and what is saved to
   assets/locomotion/).
+- training/mocap/: distill.py, the multi-clip tracking policy distilled from the planner expert
+  (behaviour cloning, then DAgger; PyTorch from the `train` extra).
 """
