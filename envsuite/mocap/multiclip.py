@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from envsuite.policies.base import Policy
+from envsuite.policies.mlp import check_layers
 
 POLICY_ASSET = ("mocap", "multiclip_policy.npz")
 FORMAT = "envsuite-multiclip-policy-v1"
@@ -41,16 +42,8 @@ class MultiClipPolicy(Policy):
     def __init__(self, layers, obs_mean, obs_std, *, obs_clip: float = 5.0, name: str = "multiclip",
                  metadata: dict | None = None):
         super().__init__()
-        self.layers = [(np.asarray(w, dtype=np.float32), np.asarray(b, dtype=np.float32)) for w, b in layers]
-        if not self.layers:
-            raise ValueError("MultiClipPolicy needs at least one layer")
-        for i, (w, b) in enumerate(self.layers):
-            if w.ndim != 2 or b.shape != (w.shape[0],):
-                raise ValueError(f"MultiClipPolicy layer {i}: weights must be (out, in) and bias (out,), "
-                                 f"got {w.shape}, {b.shape}")
-            if i and w.shape[1] != self.layers[i - 1][0].shape[0]:
-                raise ValueError(f"MultiClipPolicy layer {i} takes {w.shape[1]} inputs but layer {i - 1} gives "
-                                 f"{self.layers[i - 1][0].shape[0]}")
+        self.layers = check_layers([(np.asarray(w, dtype=np.float32), np.asarray(b, dtype=np.float32))
+                                    for w, b in layers], "MultiClipPolicy")
         self.obs_mean = np.asarray(obs_mean, dtype=np.float32)
         self.obs_std = np.asarray(obs_std, dtype=np.float32)
         if self.obs_mean.shape != (self.obs_dim,) or self.obs_std.shape != (self.obs_dim,):

@@ -40,6 +40,18 @@ def mlp_mean_actions(layers: list[tuple[np.ndarray, np.ndarray]], normalised: np
     return linear_actions(weights, hidden, bias)
 
 
+def check_layers(layers: list, who: str) -> list:
+    """`layers` [(weights (out, in), bias (out,)), ...] if they chain; else a ValueError naming `who`."""
+    if not layers:
+        raise ValueError(f"{who} needs at least one layer")
+    for i, (w, b) in enumerate(layers):
+        if w.ndim != 2 or b.shape != (w.shape[0],):
+            raise ValueError(f"{who} layer {i}: weights must be (out, in) and bias (out,), got {w.shape}, {b.shape}")
+        if i and w.shape[1] != layers[i - 1][0].shape[0]:
+            raise ValueError(f"{who} layer {i} takes {w.shape[1]} inputs but layer {i - 1} gives {layers[i - 1][0].shape[0]}")
+    return layers
+
+
 def normalise_observations(obs, obs_mean, obs_std, obs_clip) -> np.ndarray:
     return np.clip((np.asarray(obs, dtype=np.float64) - obs_mean) / obs_std, -obs_clip, obs_clip)
 
@@ -48,14 +60,8 @@ class MLPPolicy(Policy):
     def __init__(self, layers, obs_mean, obs_std, action_low, action_high, *, obs_clip=10.0, log_std=None,
                  noise_seed=None, name="mlp", metadata=None):
         super().__init__()
-        self.layers = [(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64)) for w, b in layers]
-        if not self.layers:
-            raise ValueError("MLPPolicy needs at least one layer")
-        for i, (w, b) in enumerate(self.layers):
-            if w.ndim != 2 or b.shape != (w.shape[0],):
-                raise ValueError(f"MLPPolicy layer {i}: weights must be (out, in) and bias (out,), got {w.shape}, {b.shape}")
-            if i and w.shape[1] != self.layers[i - 1][0].shape[0]:
-                raise ValueError(f"MLPPolicy layer {i} takes {w.shape[1]} inputs but layer {i - 1} gives {self.layers[i - 1][0].shape[0]}")
+        self.layers = check_layers([(np.asarray(w, dtype=np.float64), np.asarray(b, dtype=np.float64))
+                                    for w, b in layers], "MLPPolicy")
         obs_dim, action_dim = self.layers[0][0].shape[1], self.layers[-1][0].shape[0]
         self.obs_mean = np.asarray(obs_mean, dtype=np.float64)
         self.obs_std = np.asarray(obs_std, dtype=np.float64)

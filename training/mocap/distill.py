@@ -28,6 +28,7 @@ import argparse
 import json
 import multiprocessing
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -183,7 +184,7 @@ def distill(subset, *, hold_out_every: int = 10, bc_episodes: int = 100, dagger_
     obs_std = np.maximum(observations.std(axis=0), 1e-3).astype(np.float32)  # constant observables stay finite
     network = student_network(observations.shape[1], labels.shape[1], tuple(hidden))
     out = Path(out) if out is not None else None
-    with tempfile_dir() as folder:
+    with tempfile.TemporaryDirectory(prefix="envsuite-distill-") as folder:
         student_path = str(Path(folder) / "student.npz")
         for round_index in range(dagger_rounds + 1):
             if round_index:
@@ -205,18 +206,12 @@ def distill(subset, *, hold_out_every: int = 10, bc_episodes: int = 100, dagger_
                    "normalized_episode_length": evaluation, "seconds": round(time.perf_counter() - begin, 1)}
             record["rounds"].append(row)
             log(json.dumps(row))
-        policy = to_policy(network, obs_mean, obs_std, {key: value for key, value in record.items()})
+        policy = to_policy(network, obs_mean, obs_std, dict(record))
     if out is not None:
         policy.save(out)
         out.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
     record["policy"] = policy
     return record
-
-
-def tempfile_dir():
-    import tempfile
-
-    return tempfile.TemporaryDirectory(prefix="envsuite-distill-")
 
 
 def main(argv=None) -> int:
