@@ -362,7 +362,12 @@ class LocalRunner(ShardRunner):
         if self.workers == 1:
             _compute_shard_file(task)
             return None
-        return self._get_pool().submit(_compute_shard_file, task)
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self._get_pool().submit(_compute_shard_file, task)
+        except BrokenProcessPool:  # a worker died before this shard was handed out
+            raise self._worker_died(shard) from None
 
     def _finish_shard(self, shard: int, future) -> None:
         from concurrent.futures.process import BrokenProcessPool
@@ -370,10 +375,15 @@ class LocalRunner(ShardRunner):
         try:
             future.result()  # re-raises a worker's exception here
         except BrokenProcessPool:
-            raise WorkerDiedError(
-                f"a worker process died while computing shard {shard} (killed, or out of memory); the "
-                f"{self.completed_shards()} finished shards are kept in {self.shard_dir}: rerun the same "
-                "command to resume") from None
+            raise self._worker_died(shard) from None
+
+    def _worker_died(self, shard: int) -> WorkerDiedError:
+        # The pool can break while a shard is waited for or while the next one is submitted; which
+        # one sees it is a matter of timing, so both give the same message.
+        return WorkerDiedError(
+            f"a worker process died while computing shard {shard} or an earlier one (killed, or out of "
+            f"memory); the {self.completed_shards()} finished shards are kept in {self.shard_dir}: rerun "
+            "the same command to resume")
 
     def _get_pool(self):
         if self._pool is None:

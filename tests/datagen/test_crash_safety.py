@@ -125,6 +125,32 @@ def test_a_killed_worker_is_an_error_not_a_hang(tmp_path):
     assert leftovers(tmp_path) == []
 
 
+@pytest.mark.parametrize("broken_at", ["submit", "result"])
+def test_a_broken_pool_is_the_same_clear_error_wherever_it_is_seen(tmp_path, monkeypatch, capsys, broken_at):
+    """Whether the driver first sees the dead worker when it hands out the next shard or when it waits
+    for one in flight is timing; both give the one-line resume message (the SIGKILL test above meets
+    one or the other by chance)."""
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    class BrokenPool:
+        def submit(self, fn, *args):
+            if broken_at == "submit":
+                raise BrokenProcessPool("A child process terminated abruptly")
+            future = Future()
+            future.set_exception(BrokenProcessPool("A child process terminated abruptly"))
+            return future
+
+        def shutdown(self, wait=True, cancel_futures=False):
+            pass
+
+    monkeypatch.setattr(runner_module.LocalRunner, "_get_pool", lambda self: BrokenPool())
+    assert main(["generate", DATASET, "--size", "300", "--workers", "2", "--out", str(tmp_path), "--quiet"]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "a worker process died" in error and "rerun the same command to resume" in error
+    assert not (tmp_path / "locomotion" / "hopper-random-v0.h5").exists()
+
+
 def _children(pid):
     """Worker processes of `pid` (the spawn helper excluded: workers run the spawn entry point)."""
     found = []
