@@ -9,15 +9,23 @@ Episode i of a recipe, from (recipe seed, i) alone:
 - start: the snippet's first step when i is even (MoCapAct's "start" rollouts), otherwise a step
   drawn uniformly from the task's possible starts in that snippet (its random-start rollouts);
 - behaviour: the tracking expert (envsuite.mocap.expert.TrackingMPC), whose planner draws from the
-  episode's own stream; the executed action is clip(mean + action_noise * N(0, 1), -1, 1) (MoCapAct's
-  act_noise, 0.1 in its datasets). Both actions and mean actions are recorded.
+  episode's own stream, or the multi-clip student (envsuite.mocap.multiclip, deterministic); the
+  executed action is clip(mean + action_noise * N(0, 1), -1, 1) (MoCapAct's act_noise, 0.1 in its
+  datasets). Both actions and mean actions are recorded.
+- expert labels (student recipes with label_every = k > 0): in every k-th episode (0, k, 2k, ...)
+  the expert plans alongside the student from the states the student reaches (DAgger's relabelling,
+  its own stream labeller_rng) and its mean actions are stored as `expert_mean_actions`; the other
+  episodes' rows of that column are NaN. The labeller only reads the env, so an episode's actions
+  and observations are the same whether it is labelled or not.
 
 Per-step infos: mean_actions, snippet_id, random_start, start_step, time_step (clip step after the
 action), time_in_clip, start_time_in_clip, last_time_in_clip (MoCapAct's info keys, from which its normalized
-episode length is computed: envsuite.metrics.mocap).
+episode length is computed: envsuite.metrics.mocap), and expert_mean_actions in labelled student data.
 
-Recipe keys of the family: `env_kwargs` (the env's snippets, ref_steps, ...) and one policy entry
-`kind = "tracking_mpc"` with `action_noise` and any TrackingMPC argument under `[policies.planner]`.
+Recipe keys of the family: `env_kwargs` (the env's snippets, ref_steps, ...) and one policy entry:
+  kind = "tracking_mpc", action_noise, any TrackingMPC argument under [policies.planner]; or
+  kind = "multiclip", asset = "mocap/multiclip_policy.npz", action_noise, label_every, and the
+  labelling expert's TrackingMPC arguments under [policies.planner].
 """
 
 from __future__ import annotations
@@ -31,6 +39,7 @@ from datagen.recipes import EpisodePlan, Recipe, RecipeError, cached_env, env_ep
 from envsuite.policies.rollout import Trajectory, end_flags
 
 _START_KINDS = ("snippet-start", "random-start")
+POLICY_KINDS = ("tracking_mpc", "multiclip")
 
 
 def episode_start_kind(index: int) -> str:
@@ -38,31 +47,67 @@ def episode_start_kind(index: int) -> str:
 
 
 class MocapPlan(EpisodePlan):
-    """The recipe's one tracking expert, run from alternating snippet starts and random starts."""
+    """The recipe's one behaviour policy (the tracking expert or the multi-clip student), run from
+    alternating snippet starts and random starts."""
 
     def __init__(self, recipe: Recipe):
         from envsuite.mocap.expert import TrackingMPC
 
-        if len(recipe.policies) != 1 or recipe.policies[0].get("kind") != "tracking_mpc":
-            raise RecipeError(f"{recipe.path}: a mocap recipe has one [[policies]] entry with kind = 'tracking_mpc'")
+        if len(recipe.policies) != 1 or recipe.policies[0].get("kind") not in POLICY_KINDS:
+            raise RecipeError(f"{recipe.path}: a mocap recipe has one [[policies]] entry with kind = one of "
+                              f"{', '.join(repr(k) for k in POLICY_KINDS)}")
         entry = recipe.policies[0]
-        self.recipe = recipe
+        self.recipe, self.kind = recipe, entry["kind"]
         self.action_noise = float(entry.get("action_noise", 0.0))
         if not 0.0 <= self.action_noise < 1.0:
             raise RecipeError(f"{recipe.path}: action_noise must be in [0, 1), got {self.action_noise}")
         try:
-            self.expert = TrackingMPC(**dict(entry.get("planner", {})))
+            planner = TrackingMPC(**dict(entry.get("planner", {})))
         except TypeError as error:
             raise RecipeError(f"{recipe.path}: bad [policies.planner] entry ({error})") from None
-        self.name = entry.get("name", "tracking-mpc")
+        self.label_every = 0
+        if self.kind == "tracking_mpc":
+            self.behaviour, self.labeller = planner, None
+            self.name = entry.get("name", "tracking-mpc")
+        else:
+            self.behaviour, self.labeller = self._student(entry), planner
+            self.name = entry.get("name", "multiclip")
+            self.label_every = entry.get("label_every", 0)
+            if not isinstance(self.label_every, int) or self.label_every < 0:
+                raise RecipeError(f"{recipe.path}: label_every must be an integer >= 0 (0: no expert labels; k: "
+                                  f"the expert labels every k-th episode), got {self.label_every!r}")
         self.policy_names = [self.name]
         self.num_episodes = None
 
+    def _student(self, entry):
+        from envsuite import paths
+        from envsuite.mocap.multiclip import POLICY_ASSET, multiclip_policy
+
+        asset = entry.get("asset", "/".join(POLICY_ASSET))
+        if entry.get("asset") is None:
+            raise RecipeError(f"{self.recipe.path}: a multiclip policy needs asset = '{asset}' (its weights file "
+                              "is part of the dataset's content key)")
+        student = multiclip_policy(paths.asset_path(*asset.split("/")))
+        observation_dim = cached_env(self.recipe).observation_space.shape[0]
+        if student.obs_dim != observation_dim:
+            raise RecipeError(f"{self.recipe.path}: the policy {asset} takes observations of {student.obs_dim} "
+                              f"values but the env gives {observation_dim}: its ref_steps must be the ones the "
+                              f"policy was trained with ({student.metadata.get('env_kwargs', 'see its .json')})")
+        return student
+
+    def labelled(self, index: int) -> bool:
+        """Whether the expert labels episode `index` (every label_every-th episode, from episode 0)."""
+        return self.labeller is not None and self.label_every > 0 and index % self.label_every == 0
+
     def episode(self, index):
-        return 0, self.expert, env_episode_seed(self.recipe.seed, index)
+        return 0, self.behaviour, env_episode_seed(self.recipe.seed, index)
 
     def describe_policies(self):
-        return [{"name": self.name, "type": "TrackingMPC", "action_noise": self.action_noise, **self.expert.info}]
+        if self.labeller is None:
+            return [{"name": self.name, "type": "TrackingMPC", "action_noise": self.action_noise, **self.behaviour.info}]
+        return [{**self.behaviour.describe(), "name": self.name, "action_noise": self.action_noise,
+                 "asset": self.recipe.policies[0]["asset"], "label_every": self.label_every,
+                 "labeller": {"type": "TrackingMPC", **self.labeller.info}}]
 
     def dataset_attributes(self):
         """MoCapAct's dataset-level fields: observable_indices ({name: [start, stop)}), ref_steps, snippets."""
@@ -111,6 +156,11 @@ def episode_options(env, recipe_seed: int, index: int) -> dict:
     return {"snippet": snippet, "start_step": int(steps[chosen])}
 
 
+def labeller_rng(recipe_seed: int, index: int) -> np.random.Generator:
+    """The labelling expert's own stream in episode `index` (the behaviour's is episode_rng)."""
+    return np.random.default_rng([recipe_seed, index, 5])
+
+
 def rollout_mocap_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Trajectory]]:
     """The episodes of one shard, in order, as (policy index, trajectory with infos)."""
     from envsuite.mocap.expert import run_episode
@@ -120,14 +170,19 @@ def rollout_mocap_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Tra
     first = shard_index * recipe.episodes_per_shard
     episodes = []
     for index in range(first, first + recipe.episodes_per_shard):
-        policy_index, expert, env_seed = plan.episode(index)
-        result = run_episode(env, expert, episode_rng(recipe.seed, index), action_noise=plan.action_noise,
+        policy_index, behaviour, env_seed = plan.episode(index)
+        labeller = plan.labeller if plan.labelled(index) else None
+        result = run_episode(env, behaviour, episode_rng(recipe.seed, index), action_noise=plan.action_noise,
+                             labeller=labeller, labeller_rng=labeller_rng(recipe.seed, index),
                              seed=env_seed, options=episode_options(env, recipe.seed, index))
         length = len(result["rewards"])
         terminals, timeouts = end_flags(length, result["terminated"])
         infos = dict(result["infos"], mean_actions=result["mean_actions"],
                      snippet_id=np.full(length, result["snippet_id"]),
                      random_start=np.full(length, episode_start_kind(index) == "random-start"))
+        if plan.label_every > 0:  # every episode has the column, so the dataset has one shape
+            infos["expert_mean_actions"] = result.get("expert_mean_actions",
+                                                      np.full_like(result["mean_actions"], np.nan))
         episodes.append((policy_index, Trajectory(
             observations=result["observations"], actions=result["actions"], rewards=result["rewards"],
             terminals=terminals, timeouts=timeouts, final_observation=result["final_observation"], seed=env_seed,

@@ -262,24 +262,42 @@ class TrackingMPC:
         return scores, failed
 
 
-def run_episode(env, expert: TrackingMPC, rng: np.random.Generator, *, action_noise: float = 0.0,
+def run_episode(env, behaviour, rng: np.random.Generator, *, action_noise: float = 0.0,
+                labeller: TrackingMPC | None = None, labeller_rng: np.random.Generator | None = None,
                 seed: int | None = None, options: dict | None = None, progress=None) -> dict:
-    """One episode of `expert` on the (unwrapped) tracking env, MoCapAct-style.
+    """One episode of `behaviour` on the (unwrapped) tracking env, MoCapAct-style.
 
-    The executed action is clip(mean action + action_noise * N(0, 1), -1, 1), as MoCapAct rolls out
-    its experts with `act_noise`; both are recorded. Returns per-step arrays (observations (T, D),
-    actions, mean_actions (T, 56), rewards, terminated/truncated flags), the final observation,
-    per-step `infos` (MoCapAct's time_in_clip, start_time_in_clip, last_time_in_clip, and the clip
-    step) and the env's episode metrics (normalized_episode_length, normalized_return, ...).
-    `progress(1)` is called after every step when given.
+    `behaviour` is the tracking expert (a TrackingMPC, which plans from the env's state) or a policy
+    in the batched protocol (envsuite.policies.base, e.g. the multi-clip policy, which acts on the
+    observation). The executed action is clip(mean action + action_noise * N(0, 1), -1, 1), as
+    MoCapAct rolls out its experts with `act_noise`; both are recorded. A `labeller` (the expert)
+    plans alongside at every step from the state the behaviour reached, drawing from its own
+    `labeller_rng`: its mean actions are the DAgger labels ("expert_mean_actions"); it reads the env
+    and never changes it, so the episode is the same with or without it.
+
+    Returns per-step arrays (observations (T, D), actions, mean_actions (T, 56), rewards,
+    terminated/truncated flags), the final observation, per-step `infos` (MoCapAct's time_in_clip,
+    start_time_in_clip, last_time_in_clip, and the clip step) and the env's episode metrics
+    (normalized_episode_length, normalized_return, ...). `progress(1)` is called after every step.
     """
+    if labeller is not None and labeller_rng is None:
+        raise ValueError("run_episode: a labeller needs its own labeller_rng (the behaviour's stream stays its own)")
+    plans_from_state = isinstance(behaviour, TrackingMPC)
     observation, info = env.reset(seed=seed, options=options)
-    expert.reset()
+    if plans_from_state:
+        behaviour.reset()
+    if labeller is not None:
+        labeller.reset()
     last_time_in_clip = env.last_time_index / (env.reference.num_steps - 1)
-    observations, actions, mean_actions, rewards = [observation], [], [], []
+    observations, actions, mean_actions, labels, rewards = [observation], [], [], [], []
     time_steps, times_in_clip = [], []
     while True:
-        mean_action = expert.act(env, rng)
+        if labeller is not None:
+            labels.append(labeller.act(env, labeller_rng).astype(np.float32))
+        if plans_from_state:
+            mean_action = behaviour.act(env, rng)
+        else:
+            mean_action = np.asarray(behaviour.act(observation[None], rng)[0], dtype=np.float64)
         action = mean_action
         if action_noise > 0:
             action = np.clip(mean_action + action_noise * rng.standard_normal(mean_action.shape), -1.0, 1.0)
@@ -296,7 +314,7 @@ def run_episode(env, expert: TrackingMPC, rng: np.random.Generator, *, action_no
             break
         observations.append(observation)
     length = len(rewards)
-    return {
+    result = {
         "observations": np.stack(observations),
         "final_observation": observation,
         "actions": np.stack(actions),
@@ -316,3 +334,6 @@ def run_episode(env, expert: TrackingMPC, rng: np.random.Generator, *, action_no
         "metrics": {key: step_info[key] for key in
                     ("episode_length", "episode_return", "normalized_episode_length", "normalized_return")},
     }
+    if labeller is not None:
+        result["expert_mean_actions"] = np.stack(labels)
+    return result

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from datagen.generate import generate
-from datagen.mocap import episode_options, episode_start_kind
+from datagen.mocap import episode_options, episode_start_kind, labeller_rng
 from datagen.recipes import env_episode_seed, load_recipe
 from envsuite.data import load_dataset, verify_dataset
 from envsuite.metrics.mocap import episode_metrics_from_steps
@@ -153,3 +153,99 @@ def test_a_library_subset_dataset_replays_exactly_in_its_registered_env(dataset_
                 np.testing.assert_array_equal(episode.observations[t], observation)
                 observation, reward, terminated, truncated, _ = env.step(episode.actions[t])
                 assert episode.rewards[t] == np.float32(reward)
+
+
+def student_recipe(steps, **policy_changes):
+    """The student recipe on one committed snippet, with a cheap labeller that labels every 2nd episode."""
+    recipe = load_recipe("mocap/locomotion_small-student-v0")
+    policy = dict(recipe.policies[0], planner=CHEAP_PLANNER, label_every=2)
+    policy.update(policy_changes)
+    env_kwargs = {key: value for key, value in recipe.env_kwargs.items() if key != "clips"}
+    return dataclasses.replace(recipe, sizes={"small": steps, "full": steps}, policies=(policy,),
+                               env_kwargs=dict(env_kwargs, snippets=["02_01-0-40"]), episodes_per_shard=2)
+
+
+@pytest.fixture(scope="module")
+def student_dataset(tmp_path_factory):
+    recipe = student_recipe(120)
+    return recipe, generate(recipe, "small", out=tmp_path_factory.mktemp("student"), progress=False)
+
+
+def test_student_data_holds_the_policys_actions_and_the_experts_labels_where_computed(student_dataset):
+    from envsuite.mocap.expert import TrackingMPC
+    from envsuite.mocap.multiclip import multiclip_policy
+
+    recipe, path = student_dataset
+    policy = multiclip_policy()
+    with load_dataset(path, in_memory=True) as dataset:
+        assert dataset.total_episodes >= 3
+        infos = dataset.infos
+        # no action noise: the executed actions are the policy's own on the stored observations (numpy oracle)
+        np.testing.assert_array_equal(dataset.actions, infos["mean_actions"])
+        np.testing.assert_allclose(dataset.actions, policy.act(dataset.observations), atol=1e-6)
+        labels = infos["expert_mean_actions"]
+        assert labels.shape == dataset.actions.shape
+        for e in range(dataset.total_episodes):
+            rows = slice(dataset.episode_starts[e], dataset.episode_starts[e] + dataset.episode_lengths[e])
+            if e % 2 == 0:  # label_every = 2: episodes 0, 2, 4, ... carry the expert's labels
+                assert np.isfinite(labels[rows]).all() and np.all(np.abs(labels[rows]) <= 1.0)
+            else:
+                assert np.isnan(labels[rows]).all()
+        # the first label is the expert's action from the episode's first state, with the labeller's stream
+        env = CMUHumanoidTrackingEnv(snippets=["02_01-0-40"])
+        env.reset(seed=env_episode_seed(recipe.seed, 0), options=episode_options(env, recipe.seed, 0))
+        expert = TrackingMPC(**CHEAP_PLANNER)
+        expert.reset()
+        np.testing.assert_allclose(labels[0], expert.act(env, labeller_rng(recipe.seed, 0)), atol=1e-6)
+        assert json.loads(dataset.attrs["policy_descriptions"])[0]["label_every"] == 2
+
+
+def test_student_episodes_replay_exactly_and_do_not_depend_on_labelling(student_dataset, tmp_path):
+    recipe, path = student_dataset
+    env = CMUHumanoidTrackingEnv(snippets=["02_01-0-40"])
+    unlabelled = generate(student_recipe(120, label_every=0), "small", out=tmp_path, progress=False)
+    with load_dataset(path, in_memory=True) as dataset, load_dataset(unlabelled, in_memory=True) as plain:
+        assert "expert_mean_actions" not in plain.infos
+        np.testing.assert_array_equal(dataset.observations, plain.observations)
+        np.testing.assert_array_equal(dataset.actions, plain.actions)
+        for e in range(dataset.total_episodes):
+            episode = dataset.episode(e)
+            observation, _ = env.reset(seed=episode.seed, options=episode_options(env, recipe.seed, e))
+            for t in range(len(episode)):
+                np.testing.assert_array_equal(episode.observations[t], observation)
+                observation, reward, terminated, truncated, _ = env.step(episode.actions[t])
+                assert episode.rewards[t] == np.float32(reward)
+            np.testing.assert_array_equal(episode.final_observation, observation)
+
+
+def test_student_data_has_the_same_hash_with_two_workers(student_dataset, tmp_path):
+    recipe, path = student_dataset
+    again = generate(recipe, "small", out=tmp_path, workers=2, progress=False)
+    with h5py.File(path) as a, h5py.File(again) as b:
+        assert a.attrs["content_sha256"] == b.attrs["content_sha256"]
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"label_every": -1}, "label_every must be an integer >= 0"),
+    ({"label_every": 2.5}, "label_every must be an integer >= 0"),
+    ({"asset": None}, "a multiclip policy needs asset ="),
+    ({"planner": {"samples": 4, "bogus": 1}}, r"bad \[policies.planner\] entry"),
+])
+def test_bad_student_recipes_are_clear_errors(change, message):
+    from datagen.mocap import MocapPlan
+    from datagen.recipes import RecipeError
+
+    recipe = student_recipe(40)
+    policy = {key: value for key, value in dict(recipe.policies[0], **change).items() if value is not None}
+    with pytest.raises(RecipeError, match=message):
+        MocapPlan(dataclasses.replace(recipe, policies=(policy,)))
+
+
+def test_a_student_on_an_env_with_other_ref_steps_is_refused_with_the_reason():
+    from datagen.mocap import MocapPlan
+    from datagen.recipes import RecipeError
+
+    recipe = student_recipe(40)
+    recipe = dataclasses.replace(recipe, env_kwargs=dict(recipe.env_kwargs, ref_steps=[1, 2]))
+    with pytest.raises(RecipeError, match="takes observations of 2847 values but the env gives"):
+        MocapPlan(recipe)
