@@ -254,7 +254,9 @@ def evaluate_tracking(snippets: list[str] | None = None, episodes: int = 1, *, c
     rows = []
     bar = tqdm(total=count, unit="episode", desc="evaluate-tracking", disable=not progress, leave=False)
     if workers > 1:
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        from envsuite.processes import one_blas_thread
+
+        with multiprocessing.get_context("spawn").Pool(workers, one_blas_thread) as pool:
             for done in pool.imap_unordered(_evaluate_episodes, jobs):
                 rows += done
                 bar.update(len(done))

@@ -30,6 +30,7 @@ from envsuite.data.safe_files import (UnsafeFileError, check_private_folder, cre
                                       require_free_space)
 from envsuite.policies import RowStreams
 from envsuite.policies.rollout import Trajectory, concatenate, rollout_batch, stack
+from envsuite.processes import one_blas_thread
 
 ProgressFn = Callable[[int], None]
 
@@ -232,6 +233,7 @@ def _worker_init(driver_pid: int) -> None:
     # asked for): then this process already has another parent
     if os.getppid() != driver_pid:
         os._exit(1)
+    one_blas_thread()  # one worker per core: BLAS's own threads would fight the other workers for it
 
     def watch():  # the portable fallback: the driver is gone when this process is re-parented
         while os.getppid() == driver_pid:

@@ -18,7 +18,9 @@ _worker_stepper = None  # this worker process's LocomotionStepper
 
 def _init_worker(env_id: str, env_count: int) -> None:
     from envsuite.locomotion.batched import LocomotionStepper, engine_name
+    from envsuite.processes import one_blas_thread
 
+    one_blas_thread()  # one worker per core (envsuite/processes.py)
     global _worker_stepper
     _worker_stepper = LocomotionStepper(engine_name(env_id), env_count, MAX_EPISODE_STEPS)
 

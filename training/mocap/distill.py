@@ -62,8 +62,10 @@ def _env(env_kwargs: dict):
 def rollout_episode(job) -> dict:
     """One episode: (env kwargs, planner, student file or None, snippet index, seed words, label) ->
     observations (T, D) float32, the expert's mean actions (T, 56) and the episode's tracking figures.
-    With a student file the student's actions are executed; otherwise the expert's plus ACT_NOISE."""
-    from envsuite.mocap.expert import TrackingMPC
+    With a student file the student's actions are executed (and, with label, the expert plans alongside
+    from the student's states: DAgger's labels); otherwise the expert's plus ACT_NOISE, labelled with
+    its own mean actions."""
+    from envsuite.mocap.expert import TrackingMPC, run_episode
     from envsuite.mocap.multiclip import MultiClipPolicy
 
     env_kwargs, planner, student_path, snippet, seed_words, label_with_expert = job
@@ -72,29 +74,22 @@ def rollout_episode(job) -> dict:
     steps = env.random_start_steps(snippet)
     random_start = bool(rng.integers(2)) and bool(steps)
     start = int(steps[rng.integers(len(steps))]) if random_start else env.references[snippet].snippet.start_step
-    observation, _ = env.reset(seed=int(rng.integers(2**31)), options={"snippet": snippet, "start_step": start})
+    options = {"snippet": snippet, "start_step": start}
     expert = TrackingMPC(**planner)
-    expert.reset()
-    student = MultiClipPolicy.load(student_path) if student_path else None
-    observations, labels = [], []
-    while True:
-        observations.append(observation)
-        mean = expert.act(env, rng) if label_with_expert else None
-        labels.append(mean)
-        if student is not None:
-            action = student.act(observation[None])[0]
-        else:
-            action = np.clip(mean + ACT_NOISE * rng.standard_normal(mean.shape), -1.0, 1.0)
-        observation, _, terminated, truncated, info = env.step(action.astype(np.float32))
-        if terminated or truncated:
-            break
-    result = {"snippet": snippet, "random_start": random_start, "steps": len(observations),
-              "normalized_episode_length": info["normalized_episode_length"],
-              "normalized_return": info["normalized_return"]}
+    if student_path:
+        result = run_episode(env, MultiClipPolicy.load(student_path), rng, seed=int(rng.integers(2**31)),
+                             options=options, labeller=expert if label_with_expert else None,
+                             labeller_rng=np.random.default_rng(list(seed_words) + [1]))
+        labels = result.get("expert_mean_actions")
+    else:
+        result = run_episode(env, expert, rng, action_noise=ACT_NOISE, seed=int(rng.integers(2**31)), options=options)
+        labels = result["mean_actions"]
+    summary = {"snippet": snippet, "random_start": random_start, "steps": len(result["rewards"]),
+               "normalized_episode_length": result["metrics"]["normalized_episode_length"],
+               "normalized_return": result["metrics"]["normalized_return"]}
     if label_with_expert:
-        result.update(observations=np.asarray(observations, dtype=np.float32),
-                      labels=np.asarray(labels, dtype=np.float32))
-    return result
+        summary.update(observations=result["observations"].astype(np.float32), labels=labels.astype(np.float32))
+    return summary
 
 
 def run_episodes(jobs: list, workers: int, desc: str) -> list[dict]:
@@ -102,7 +97,9 @@ def run_episodes(jobs: list, workers: int, desc: str) -> list[dict]:
 
     results = []
     if workers > 1:
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        from envsuite.processes import one_blas_thread
+
+        with multiprocessing.get_context("spawn").Pool(workers, one_blas_thread) as pool:
             results = list(tqdm(pool.imap(rollout_episode, jobs), total=len(jobs), desc=desc, unit="episode"))
     else:
         results = [rollout_episode(job) for job in tqdm(jobs, desc=desc, unit="episode")]
