@@ -12,13 +12,29 @@ actions, in this one process run:
    parity test): env steps/s on a humanoid that walks, the best of 5 replays for each;
 3. the expert's own cost per step (the MPPI planner on top of the env step).
 Writes the "MoCap tracking" section of benchmarks/RESULTS.md.
+
+Then the policies at scale (issue 17), on one thread (BLAS limited to one thread before numpy loads),
+each beside dm_control's env doing the same work in this run:
+4. the expert before (TrackingMPC's defaults, 16 samples) and after (4 samples, the datasets' planner):
+   control steps/s from the clip's start, and what one expert step costs in dm_control env steps;
+5. the multi-clip policy in the loop (assets/mocap/multiclip_policy.npz): env steps/s of policy + env
+   from random starts, in envsuite's env and in dm_control's (its observation flattened to MoCapAct's
+   layout, which is what the policy reads);
+6. dataset generation: `generate` of the student recipe on the same snippet without expert labels,
+   1 and 2 worker processes, HDF5 file written, against the dm_control loop of 5 (one process, nothing
+   written).
+Writes the "MoCap policies at scale" section.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+
+for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")  # before numpy loads: the policy's matrix products on one core (issue 17's bar)
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -133,7 +149,114 @@ def main(argv=None) -> int:
     ])
     write_section(Path(args.out), "mocap", section)
     print(section)
+    scale = policies_at_scale_section(args.quick, command, snippet, replay_env, replay_theirs, expert_actions)
+    write_section(Path(args.out), "mocap-scale", scale)
+    print(scale)
     return 0
+
+
+def flat_dm_observation(observation, names) -> np.ndarray:
+    """dm_control's observation dict in MoCapAct's flat layout (the observables in envsuite's order)."""
+    return np.concatenate([np.asarray(observation[name], dtype=np.float32).reshape(-1) for name in names])
+
+
+def policy_loop(reset, step, policy, steps: int) -> tuple[float, int]:
+    """(seconds, episodes) for `steps` env steps with the policy choosing every action from the observation."""
+    observation = reset()
+    episodes = 0
+    begin = time.perf_counter()
+    for _ in range(steps):
+        observation, done = step(policy.act(observation[None])[0])
+        if done:
+            observation = reset()
+            episodes += 1
+    return time.perf_counter() - begin, episodes
+
+
+def policies_at_scale_section(quick, command, snippet, ours, theirs, expert_actions) -> str:
+    """Rows 4-6 of the module docstring, as a RESULTS.md section."""
+    import dataclasses
+    import tempfile
+
+    from datagen.generate import generate
+    from datagen.recipes import load_recipe
+    from envsuite.mocap.expert import TrackingMPC, run_episode
+    from envsuite.mocap.multiclip import multiclip_policy
+
+    # dm_control's env step on the expert's actions: the unit an expert step is counted in
+    theirs.reset()
+    begin = time.perf_counter()
+    for action in expert_actions:
+        theirs.step(action)
+    dm_step = (time.perf_counter() - begin) / len(expert_actions)
+    rows = []
+    for label, planner in (("before: defaults, 16 samples", {}), ("after: 4 samples", {"samples": 4})):
+        expert = TrackingMPC(**dict(planner, threads=1))
+        begin = time.perf_counter()
+        episode = run_episode(ours, expert, np.random.default_rng(1), options={"start_step": START})
+        per_step = (time.perf_counter() - begin) / len(episode["rewards"])
+        rows.append((f"expert control steps/s, {label}",
+                     f"{len(episode['rewards'])} steps from the clip's start, normalized episode length "
+                     f"{episode['metrics']['normalized_episode_length']:.2f}; one step = {per_step / dm_step:.0f} "
+                     "dm_control env steps", 1.0 / per_step, 1.0 / dm_step, "dm_control env steps/s, same actions"))
+    before, after = rows[0][2], rows[1][2]
+
+    policy = multiclip_policy()
+    steps = 2000 if quick else 20000
+    random_start = ours.__class__(snippets=[snippet], start_mode="random-start")
+    rng = np.random.default_rng(0)
+    random_start.reset(seed=0)
+
+    def our_step(action):
+        observation, _, terminated, truncated, _ = random_start.step(action)
+        return observation, terminated or truncated
+
+    from envsuite.mocap.convert import library_path
+    from envsuite.mocap.oracle import dm_control_tracking
+
+    dm_random, _ = dm_control_tracking(library_path(), CLIP, START, END, always_init_at_clip_start=False, seed=0)
+    names = list(random_start.observable_indices)
+
+    def their_reset():
+        return flat_dm_observation(dm_random.reset().observation, names)
+
+    def their_step(action):
+        time_step = dm_random.step(action.astype(np.float64))
+        return flat_dm_observation(time_step.observation, names), time_step.last()
+
+    our_seconds, our_episodes = policy_loop(lambda: random_start.reset(seed=int(rng.integers(2**31)))[0], our_step,
+                                            policy, steps)
+    their_seconds, their_episodes = policy_loop(their_reset, their_step, policy, steps)
+    rows.append(("multi-clip policy in the loop, env steps/s (one core)",
+                 f"{steps:,} steps from random starts, resets included; episodes of {steps / max(our_episodes, 1):.0f} "
+                 f"/ {steps / max(their_episodes, 1):.0f} steps", steps / our_seconds, steps / their_seconds,
+                 "the same policy on dm_control's env"))
+
+    recipe = load_recipe("mocap/locomotion_small-student-v0")
+    recipe = dataclasses.replace(recipe, env_kwargs={"snippets": [snippet], "ref_steps": recipe.env_kwargs["ref_steps"]},
+                                 policies=(dict(recipe.policies[0], label_every=0),))
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory() as folder:
+            begin = time.perf_counter()
+            generate(recipe, str(steps), out=folder, workers=workers, progress=False)
+            seconds = time.perf_counter() - begin
+        rows.append((f"student dataset generation steps/s, {workers} worker{'s' * (workers > 1)}",
+                     f"`generate` of {steps:,} steps (worker start-up and the HDF5 file included)",
+                     steps / seconds, steps / their_seconds, "the dm_control policy loop above, one process"))
+
+    table = ["| measure | work | envsuite | dm_control | anchor | ratio |", "|---|---|---|---|---|---|"]
+    for name, work, mine, anchor, anchor_name in rows:
+        table.append(f"| {name} | {work} | {mine:,.1f} | {anchor:,.0f} | {anchor_name} | {mine / anchor:.3g}x |")
+    return "\n".join([
+        "## MoCap policies at scale (issue 17)",
+        "",
+        f"Command: `{command}` (after the section above). One thread for the planner and for the policy's "
+        f"matrix products. Clip CMU {CLIP} steps {START}-{END}.",
+        "",
+        *table,
+        "",
+        f"- the expert: {after / before:.1f}x the control steps/s of the defaults (the issue's bar is 10x)",
+    ])
 
 
 if __name__ == "__main__":
