@@ -254,9 +254,11 @@ def evaluate_tracking(snippets: list[str] | None = None, episodes: int = 1, *, c
     rows = []
     bar = tqdm(total=count, unit="episode", desc="evaluate-tracking", disable=not progress, leave=False)
     if workers > 1:
-        from envsuite.processes import one_blas_thread
+        import os
 
-        with multiprocessing.get_context("spawn").Pool(workers, one_blas_thread) as pool:
+        from datagen.runner import _worker_init  # one BLAS thread, and the workers end with this process
+
+        with multiprocessing.get_context("spawn").Pool(workers, _worker_init, (os.getpid(),)) as pool:
             for done in pool.imap_unordered(_evaluate_episodes, jobs):
                 rows += done
                 bar.update(len(done))
