@@ -182,6 +182,7 @@ def policies_at_scale_section(quick, command, snippet, ours, theirs, expert_acti
     from datagen.recipes import load_recipe
     from envsuite.mocap.expert import TrackingMPC, run_episode
     from envsuite.mocap.multiclip import multiclip_policy
+    from envsuite.mocap.tracking import CMUHumanoidTrackingEnv
 
     # dm_control's env step on the expert's actions: the unit an expert step is counted in
     theirs.reset()
@@ -203,7 +204,7 @@ def policies_at_scale_section(quick, command, snippet, ours, theirs, expert_acti
 
     policy = multiclip_policy()
     steps = 2000 if quick else 20000
-    random_start = ours.__class__(snippets=[snippet], start_mode="random-start")
+    random_start = CMUHumanoidTrackingEnv(snippets=[snippet], start_mode="random-start")
     rng = np.random.default_rng(0)
     random_start.reset(seed=0)
 

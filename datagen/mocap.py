@@ -57,7 +57,7 @@ class MocapPlan(EpisodePlan):
             raise RecipeError(f"{recipe.path}: a mocap recipe has one [[policies]] entry with kind = one of "
                               f"{', '.join(repr(k) for k in POLICY_KINDS)}")
         entry = recipe.policies[0]
-        self.recipe, self.kind = recipe, entry["kind"]
+        self.recipe = recipe
         self.action_noise = float(entry.get("action_noise", 0.0))
         if not 0.0 <= self.action_noise < 1.0:
             raise RecipeError(f"{recipe.path}: action_noise must be in [0, 1), got {self.action_noise}")
@@ -66,7 +66,7 @@ class MocapPlan(EpisodePlan):
         except TypeError as error:
             raise RecipeError(f"{recipe.path}: bad [policies.planner] entry ({error})") from None
         self.label_every = 0
-        if self.kind == "tracking_mpc":
+        if entry["kind"] == "tracking_mpc":
             self.behaviour, self.labeller = planner, None
             self.name = entry.get("name", "tracking-mpc")
         else:
@@ -83,16 +83,16 @@ class MocapPlan(EpisodePlan):
         from envsuite import paths
         from envsuite.mocap.multiclip import POLICY_ASSET, multiclip_policy
 
-        asset = entry.get("asset", "/".join(POLICY_ASSET))
-        if entry.get("asset") is None:
-            raise RecipeError(f"{self.recipe.path}: a multiclip policy needs asset = '{asset}' (its weights file "
-                              "is part of the dataset's content key)")
+        asset = entry.get("asset")
+        if asset is None:  # named in the recipe, so that its sha256 enters the content key
+            raise RecipeError(f"{self.recipe.path}: a multiclip policy needs asset = '{'/'.join(POLICY_ASSET)}' "
+                              "(its weights file is part of the dataset's content key)")
         student = multiclip_policy(paths.asset_path(*asset.split("/")))
         observation_dim = cached_env(self.recipe).observation_space.shape[0]
         if student.obs_dim != observation_dim:
             raise RecipeError(f"{self.recipe.path}: the policy {asset} takes observations of {student.obs_dim} "
-                              f"values but the env gives {observation_dim}: its ref_steps must be the ones the "
-                              f"policy was trained with ({student.metadata.get('env_kwargs', 'see its .json')})")
+                              f"values but the env gives {observation_dim}: set the env's ref_steps to the ones "
+                              "the policy was trained with (the datasets' [1, 2, 3, 4, 5])")
         return student
 
     def labelled(self, index: int) -> bool:
@@ -171,9 +171,10 @@ def rollout_mocap_shard(recipe: Recipe, shard_index: int) -> list[tuple[int, Tra
     episodes = []
     for index in range(first, first + recipe.episodes_per_shard):
         policy_index, behaviour, env_seed = plan.episode(index)
-        labeller = plan.labeller if plan.labelled(index) else None
+        labelled = plan.labelled(index)
         result = run_episode(env, behaviour, episode_rng(recipe.seed, index), action_noise=plan.action_noise,
-                             labeller=labeller, labeller_rng=labeller_rng(recipe.seed, index),
+                             labeller=plan.labeller if labelled else None,
+                             labeller_rng=labeller_rng(recipe.seed, index) if labelled else None,
                              seed=env_seed, options=episode_options(env, recipe.seed, index))
         length = len(result["rewards"])
         terminals, timeouts = end_flags(length, result["terminated"])
@@ -256,9 +257,9 @@ def evaluate_tracking(snippets: list[str] | None = None, episodes: int = 1, *, c
     if workers > 1:
         import os
 
-        from datagen.runner import _worker_init  # one BLAS thread, and the workers end with this process
+        from datagen.runner import worker_init  # one BLAS thread; the workers end with this process
 
-        with multiprocessing.get_context("spawn").Pool(workers, _worker_init, (os.getpid(),)) as pool:
+        with multiprocessing.get_context("spawn").Pool(workers, worker_init, (os.getpid(),)) as pool:
             for done in pool.imap_unordered(_evaluate_episodes, jobs):
                 rows += done
                 bar.update(len(done))

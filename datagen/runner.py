@@ -213,7 +213,7 @@ def _compute_shard_file(args) -> str:
     return path
 
 
-def _worker_init(driver_pid: int) -> None:
+def worker_init(driver_pid: int) -> None:
     """In each worker process: die with the driver. A SIGKILLed driver cannot stop its workers, and an
     orphan would go on computing shards nobody reads (and hold CPU from the rerun)."""
     import signal
@@ -392,7 +392,7 @@ class LocalRunner(ShardRunner):
             from concurrent.futures import ProcessPoolExecutor
 
             self._pool = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                             initializer=_worker_init, initargs=(os.getpid(),))
+                                             initializer=worker_init, initargs=(os.getpid(),))
         return self._pool
 
     def close(self, terminate: bool = False):

@@ -68,28 +68,34 @@ def test_layout_infos_and_attributes_follow_mocapact(noisy_dataset):
 
 def test_every_episode_replays_exactly_in_the_tracking_env(noisy_dataset):
     recipe, path = noisy_dataset
-    env = CMUHumanoidTrackingEnv(snippets=["02_01-0-40"])
     with load_dataset(path, in_memory=True) as dataset:
-        for e in range(dataset.total_episodes):
-            episode = dataset.episode(e)
-            assert episode.seed == env_episode_seed(recipe.seed, e)
-            options = episode_options(env, recipe.seed, e)
-            observation, info = env.reset(seed=episode.seed, options=options)
-            assert info["start_step"] == dataset.infos["start_step"][dataset.episode_starts[e]]
-            for t in range(len(episode)):
-                np.testing.assert_array_equal(episode.observations[t], observation)
-                observation, reward, terminated, truncated, _ = env.step(episode.actions[t])
-                assert episode.rewards[t] == np.float32(reward)
-                if terminated or truncated:
-                    assert t == len(episode) - 1 and episode.terminals[t] == terminated
-            np.testing.assert_array_equal(episode.final_observation, observation)
+        assert_every_episode_replays(CMUHumanoidTrackingEnv(snippets=["02_01-0-40"]), dataset, recipe.seed)
+
+
+def assert_every_episode_replays(env, dataset, recipe_seed):
+    """Stepping `env` with the recorded actions from the recorded start gives the recorded episode."""
+    for e in range(dataset.total_episodes):
+        episode = dataset.episode(e)
+        assert episode.seed == env_episode_seed(recipe_seed, e)
+        observation, info = env.reset(seed=episode.seed, options=episode_options(env, recipe_seed, e))
+        assert info["start_step"] == dataset.infos["start_step"][dataset.episode_starts[e]]
+        for t in range(len(episode)):
+            np.testing.assert_array_equal(episode.observations[t], observation)
+            observation, reward, terminated, truncated, _ = env.step(episode.actions[t])
+            assert episode.rewards[t] == np.float32(reward)
+            if terminated or truncated:
+                assert t == len(episode) - 1 and episode.terminals[t] == terminated
+        np.testing.assert_array_equal(episode.final_observation, observation)
+
+
+def assert_same_hash_with_two_workers(recipe, path, folder):
+    again = generate(recipe, "small", out=folder, workers=2, progress=False)
+    with h5py.File(path) as a, h5py.File(again) as b:
+        assert a.attrs["content_sha256"] == b.attrs["content_sha256"]
 
 
 def test_the_same_recipe_gives_the_same_hash_with_two_workers(tmp_path, noisy_dataset):
-    recipe, path = noisy_dataset
-    again = generate(recipe, "small", out=tmp_path, workers=2, progress=False)
-    with h5py.File(path) as a, h5py.File(again) as b:
-        assert a.attrs["content_sha256"] == b.attrs["content_sha256"]
+    assert_same_hash_with_two_workers(*noisy_dataset, tmp_path)
 
 
 def test_expert_dataset_without_noise_records_the_mean_actions(tmp_path):
@@ -202,27 +208,16 @@ def test_student_data_holds_the_policys_actions_and_the_experts_labels_where_com
 
 def test_student_episodes_replay_exactly_and_do_not_depend_on_labelling(student_dataset, tmp_path):
     recipe, path = student_dataset
-    env = CMUHumanoidTrackingEnv(snippets=["02_01-0-40"])
     unlabelled = generate(student_recipe(120, label_every=0), "small", out=tmp_path, progress=False)
     with load_dataset(path, in_memory=True) as dataset, load_dataset(unlabelled, in_memory=True) as plain:
         assert "expert_mean_actions" not in plain.infos
         np.testing.assert_array_equal(dataset.observations, plain.observations)
         np.testing.assert_array_equal(dataset.actions, plain.actions)
-        for e in range(dataset.total_episodes):
-            episode = dataset.episode(e)
-            observation, _ = env.reset(seed=episode.seed, options=episode_options(env, recipe.seed, e))
-            for t in range(len(episode)):
-                np.testing.assert_array_equal(episode.observations[t], observation)
-                observation, reward, terminated, truncated, _ = env.step(episode.actions[t])
-                assert episode.rewards[t] == np.float32(reward)
-            np.testing.assert_array_equal(episode.final_observation, observation)
+        assert_every_episode_replays(CMUHumanoidTrackingEnv(snippets=["02_01-0-40"]), dataset, recipe.seed)
 
 
 def test_student_data_has_the_same_hash_with_two_workers(student_dataset, tmp_path):
-    recipe, path = student_dataset
-    again = generate(recipe, "small", out=tmp_path, workers=2, progress=False)
-    with h5py.File(path) as a, h5py.File(again) as b:
-        assert a.attrs["content_sha256"] == b.attrs["content_sha256"]
+    assert_same_hash_with_two_workers(*student_dataset, tmp_path)
 
 
 @pytest.mark.parametrize("change, message", [

@@ -11,9 +11,9 @@ import numpy as np
 def _pools_after_runner_init(driver_pid):
     from threadpoolctl import threadpool_info
 
-    from datagen.runner import _worker_init
+    from datagen.runner import worker_init
 
-    _worker_init(driver_pid)
+    worker_init(driver_pid)
     np.ones((64, 64)) @ np.ones(64)  # BLAS loaded and used
     return [(pool["internal_api"], pool["num_threads"]) for pool in threadpool_info()]
 

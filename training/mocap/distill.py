@@ -59,6 +59,15 @@ def _env(env_kwargs: dict):
     return _worker["env"]
 
 
+def _student(path: str):
+    """The student of `path`, read once per worker process (every round writes its own file)."""
+    from envsuite.mocap.multiclip import MultiClipPolicy
+
+    if _worker.get("student_path") != path:
+        _worker.update(student_path=path, student=MultiClipPolicy.load(path))
+    return _worker["student"]
+
+
 def rollout_episode(job) -> dict:
     """One episode: (env kwargs, planner, student file or None, snippet index, seed words, label) ->
     observations (T, D) float32, the expert's mean actions (T, 56) and the episode's tracking figures.
@@ -66,7 +75,6 @@ def rollout_episode(job) -> dict:
     from the student's states: DAgger's labels); otherwise the expert's plus ACT_NOISE, labelled with
     its own mean actions."""
     from envsuite.mocap.expert import TrackingMPC, run_episode
-    from envsuite.mocap.multiclip import MultiClipPolicy
 
     env_kwargs, planner, student_path, snippet, seed_words, label_with_expert = job
     env = _env(env_kwargs)
@@ -77,7 +85,7 @@ def rollout_episode(job) -> dict:
     options = {"snippet": snippet, "start_step": start}
     expert = TrackingMPC(**planner)
     if student_path:
-        result = run_episode(env, MultiClipPolicy.load(student_path), rng, seed=int(rng.integers(2**31)),
+        result = run_episode(env, _student(student_path), rng, seed=int(rng.integers(2**31)),
                              options=options, labeller=expert if label_with_expert else None,
                              labeller_rng=np.random.default_rng(list(seed_words) + [1]))
         labels = result.get("expert_mean_actions")
@@ -182,7 +190,7 @@ def distill(subset, *, hold_out_every: int = 10, bc_episodes: int = 100, dagger_
     network = student_network(observations.shape[1], labels.shape[1], tuple(hidden))
     out = Path(out) if out is not None else None
     with tempfile.TemporaryDirectory(prefix="envsuite-distill-") as folder:
-        student_path = str(Path(folder) / "student.npz")
+        student_path = None
         for round_index in range(dagger_rounds + 1):
             if round_index:
                 results = run_episodes(_jobs(env_kwargs, planner, student_path, train_snippets, dagger_episodes, seed,
@@ -191,7 +199,7 @@ def distill(subset, *, hold_out_every: int = 10, bc_episodes: int = 100, dagger_
                 labels = np.concatenate([labels] + [r["labels"] for r in results])
             losses = fit(network, observations, labels, obs_mean, obs_std, epochs=epochs, seed=seed + round_index)
             policy = to_policy(network, obs_mean, obs_std, dict(record, rounds=None))
-            policy.save(student_path)
+            student_path = str(policy.save(Path(folder) / f"student-round{round_index}.npz"))
             evaluation = {}
             for name, chosen in (("train", train_snippets), ("held_out", held_snippets)):
                 if not chosen:
