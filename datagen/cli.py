@@ -8,7 +8,7 @@
     envsuite-datagen train-policy ENV [--seed S] [--workers K] [--out DIR]
     envsuite-datagen evaluate-policy ENV [--kind expert|medium|random] [--episodes N]
     envsuite-datagen evaluate-tracking [CLIP ...] [--episodes N] [--action-noise A] [--seed S]
-    envsuite-datagen evaluate-tracking --subset S [--episodes N] [--workers K] [--planner JSON] [--json]
+    envsuite-datagen evaluate-tracking --subset S [--episodes N] [--workers K] [--planner JSON] [--json] [--resume FILE]
 
 Bad arguments exit with code 2 and one line on stderr; unknown ids get close matches.
 """
@@ -228,7 +228,9 @@ def cmd_evaluate_tracking(args) -> int:
     if args.subset is not None:
         if args.clips:
             raise UsageError("give committed clips or --subset (library clips), not both")
-        return _evaluate_library_tracking(args, options)
+        return _evaluate_library_tracking(args, dict(options, resume=args.resume))
+    if args.resume is not None:
+        raise UsageError("--resume goes with --subset (a library evaluation)")
     clips = args.clips or list(MOCAP_CLIPS)
     unknown = [clip for clip in clips if clip not in MOCAP_CLIPS]
     if unknown:
@@ -274,7 +276,7 @@ def _tracking_rows(result, group_of) -> list[dict]:
 def _evaluate_library_tracking(args, options) -> int:
     """evaluate-tracking --subset S: every clip of a library subset, snippet by snippet (MoCapAct's way),
     reported per clip and per category (mean over the episodes of each), and over the whole subset."""
-    from datagen.mocap import evaluate_tracking
+    from datagen.mocap import ResumeFileError, evaluate_tracking
     from envsuite.mocap import library
 
     try:
@@ -284,6 +286,8 @@ def _evaluate_library_tracking(args, options) -> int:
     category = {r.id: r.category for r in library.library()}
     try:
         result = evaluate_tracking(clips=ids, episodes=args.episodes, **options)
+    except ResumeFileError as error:
+        raise UsageError(f"--resume: {error}") from None
     except (TypeError, ValueError) as error:
         raise UsageError(f"--planner: {error}") from None
     lengths = result["normalized_episode_length"]
@@ -535,6 +539,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1, help="processes to spread the episodes over")
     p.add_argument("--planner", help="TrackingMPC options as JSON, e.g. '{\"samples\": 4}'")
     p.add_argument("--json", action="store_true", help="--subset: the figures as JSON")
+    p.add_argument("--resume", metavar="FILE", help="--subset: keep every finished episode in FILE (JSON lines) and "
+                   "roll out only those not yet there, so a long evaluation can be filled over several sittings")
     p.add_argument("--episodes", type=int, default=4, help="episodes per snippet and start kind")
     p.add_argument("--action-noise", type=float, default=0.0, help="Gaussian action noise (MoCapAct: 0.1)")
     p.add_argument("--seed", type=int, default=0)

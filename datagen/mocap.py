@@ -30,6 +30,8 @@ Recipe keys of the family: `env_kwargs` (the env's snippets, ref_steps, ...) and
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -196,7 +198,6 @@ _evaluation_envs: dict[str, Any] = {}
 
 def _evaluate_episodes(job) -> list[dict]:
     """Episodes `indices` of a tracking evaluation, in one process (its env made once per process)."""
-    import json
     import time
 
     from envsuite.mocap.expert import TrackingMPC, run_episode
@@ -222,9 +223,53 @@ def _evaluate_episodes(job) -> list[dict]:
     return rows
 
 
+class ResumeFileError(ValueError):
+    """An evaluate-tracking resume file that belongs to another evaluation or is not one."""
+
+
+def _resumed_rows(path, run: dict):
+    """The episodes already in a resume file of this run, and the file open for appending (written with
+    the run's options as its first line when new)."""
+    path = Path(path)
+    header = {"evaluate_tracking": run}
+    rows = []
+    if path.is_file() and path.stat().st_size:
+        text = path.read_text()
+        lines = text.split("\n")
+        try:
+            first = json.loads(lines[0])
+        except ValueError:
+            first = None
+        if first != json.loads(json.dumps(header)):
+            raise ResumeFileError(f"{path} holds an evaluation with other options ({lines[0][:300]}); give another "
+                             "--resume file or delete this one")
+        kept = len(lines[0]) + 1  # characters of whole lines
+        for number, line in enumerate(lines[1:], start=2):
+            if number == len(lines):
+                break  # after the last newline: empty, or the half-written line of a killed run (runs again)
+            try:
+                row = json.loads(line)
+            except ValueError:
+                raise ResumeFileError(f"{path} line {number} is not JSON: {line[:100]!r}") from None
+            if not isinstance(row, dict) or not 0 <= row.get("index", -1) < run["episodes"]:
+                raise ResumeFileError(f"{path} line {number} is not an episode of this evaluation: {line[:100]!r}")
+            rows.append(row)
+            kept += len(line) + 1
+        rows = list({row["index"]: row for row in rows}.values())
+        keep = path.open("r+")
+        keep.seek(len(text[:kept].encode()))
+        keep.truncate()
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        keep = path.open("w")
+        keep.write(json.dumps(header) + "\n")
+        keep.flush()
+    return rows, keep
+
+
 def evaluate_tracking(snippets: list[str] | None = None, episodes: int = 1, *, clips=None, action_noise: float = 0.0,
                       seed: int = 0, planner: dict | None = None, workers: int = 1,
-                      progress: bool = True) -> dict[str, Any]:
+                      progress: bool = True, resume=None) -> dict[str, Any]:
     """Roll out the tracking expert `episodes` times per snippet from its start and from random starts
     (the episode definition of the datasets, with this seed), on `snippets` of the committed clip file
     or on `clips` of the shipped MoCap library (a subset name or clip ids, tracked snippet by snippet).
@@ -233,6 +278,10 @@ def evaluate_tracking(snippets: list[str] | None = None, episodes: int = 1, *, c
     `planner` says otherwise); the result does not depend on the worker count. Returns per-episode
     arrays (normalized lengths and returns, snippet ids, start kinds, steps) in episode order, and the
     planner's seconds per control step (env step included), measured inside the episodes.
+
+    resume: a JSON-lines file that keeps every finished episode as it ends (a whole library takes hours
+    here): a run given the same file and the same options rolls out only the episodes missing from it,
+    so an evaluation can be filled over several sittings; a file of other options is refused.
     """
     import multiprocessing
 
@@ -250,25 +299,40 @@ def evaluate_tracking(snippets: list[str] | None = None, episodes: int = 1, *, c
         planner.setdefault("threads", 1)
     TrackingMPC(**planner)  # bad planner options fail here, before any worker starts
     count = 2 * episodes * len(CMUHumanoidTrackingEnv(**env_kwargs).references)
-    chunks = [list(range(first, min(first + 2, count))) for first in range(0, count, 2)]
+    # the planner's thread count does not change the episodes, so a run may resume on other workers
+    run = {"env": env_kwargs, "planner": {k: v for k, v in planner.items() if k != "threads"},
+           "action_noise": action_noise, "seed": seed, "episodes": count}
+    rows, keep = _resumed_rows(resume, run) if resume is not None else ([], None)
+    done_indices = {row["index"] for row in rows}
+    todo = [index for index in range(count) if index not in done_indices]
+    chunks = [todo[first:first + 2] for first in range(0, len(todo), 2)]
     jobs = [(env_kwargs, planner, action_noise, seed, chunk) for chunk in chunks]
-    rows = []
-    bar = tqdm(total=count, unit="episode", desc="evaluate-tracking", disable=not progress, leave=False)
-    if workers > 1:
-        import os
+    bar = tqdm(total=count, initial=len(rows), unit="episode", desc="evaluate-tracking", disable=not progress,
+               leave=False)
 
-        from datagen.runner import worker_init  # one BLAS thread; the workers end with this process
+    def finished(done):
+        rows.extend(done)
+        bar.update(len(done))
+        if keep is not None:
+            keep.write("".join(json.dumps(row) + "\n" for row in done))
+            keep.flush()
 
-        with multiprocessing.get_context("spawn").Pool(workers, worker_init, (os.getpid(),)) as pool:
-            for done in pool.imap_unordered(_evaluate_episodes, jobs):
-                rows += done
-                bar.update(len(done))
-    else:
-        for job in jobs:
-            done = _evaluate_episodes(job)
-            rows += done
-            bar.update(len(done))
-    bar.close()
+    try:
+        if workers > 1 and jobs:
+            import os
+
+            from datagen.runner import worker_init  # one BLAS thread; the workers end with this process
+
+            with multiprocessing.get_context("spawn").Pool(workers, worker_init, (os.getpid(),)) as pool:
+                for done in pool.imap_unordered(_evaluate_episodes, jobs):
+                    finished(done)
+        else:
+            for job in jobs:
+                finished(_evaluate_episodes(job))
+    finally:
+        bar.close()
+        if keep is not None:
+            keep.close()
     rows.sort(key=lambda row: row["index"])
     steps = sum(row["steps"] for row in rows)
     return {"normalized_episode_length": np.asarray([r["normalized_episode_length"] for r in rows]),
