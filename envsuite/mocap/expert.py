@@ -37,6 +37,7 @@ import numpy as np
 from mujoco import rollout
 
 from envsuite.mocap import kernels
+from envsuite.mocap.observables import observable_slices
 
 
 def pose_to_actuation(model, indices, joints_in_mocap_order: np.ndarray) -> np.ndarray:
@@ -49,6 +50,30 @@ def pose_to_actuation(model, indices, joints_in_mocap_order: np.ndarray) -> np.n
     low, high = model.jnt_range[joint, 0], model.jnt_range[joint, 1]
     target = np.asarray(joints_in_mocap_order)[..., indices.mocap_to_observable]
     return (2.0 * target - (high + low)) / (high - low)
+
+
+def reference_pose_prior(env, feedback_gain: float) -> dict[str, np.ndarray]:
+    """The planner's action without correction, pose_to_actuation(q_ref(t + 1)) + feedback_gain x
+    (q_ref(t + 1) - q(t)) in control units, as a linear function of the env's flat observation:
+
+        prior(obs)[a] = offset[a] + coefficients[0, a] * obs[columns[0, a]] + coefficients[1, a] * obs[columns[1, a]]
+
+    columns[0] are the observation's `walker/joints_pos` (q in actuator order), columns[1] its first
+    `walker/reference_rel_joints` step (q_ref(t + 1) - q). The multi-clip policy learns only what the
+    planner adds to it (envsuite/mocap/multiclip.py), so the part that is the same for every clip is not
+    learned again per clip. Needs ref_steps to start at 1 (the next reference step, as the planner aims).
+    """
+    if int(env.ref_steps[0]) != 1:
+        raise ValueError(f"the reference-pose prior needs the env's ref_steps to start at 1, got {list(env.ref_steps)}")
+    joint = env.model.actuator_trnid[:, 0]
+    low, high = env.model.jnt_range[joint, 0], env.model.jnt_range[joint, 1]
+    scale = 2.0 / (high - low)
+    slices = observable_slices(len(env.ref_steps))
+    joints_pos, rel_joints = slices["walker/joints_pos"].start, slices["walker/reference_rel_joints"].start
+    nu = env.model.nu
+    columns = np.stack([joints_pos + np.arange(nu), rel_joints + np.arange(nu)]).astype(np.int64)
+    coefficients = np.stack([scale, scale * (1.0 + float(feedback_gain))])
+    return {"columns": columns, "coefficients": coefficients, "offset": -(high + low) / (high - low)}
 
 
 # Which actuators the planner perturbs: balance is kept with the legs and the trunk.

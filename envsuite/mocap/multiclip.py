@@ -11,7 +11,12 @@ conditioning, as in MoCapAct, so no clip id is needed):
 
     x      = clip((obs - obs_mean) / obs_std, -obs_clip, obs_clip)          float32
     h      = elu(W_i x + b_i)                                               every hidden layer
-    action = clip(tanh(W_out h + b_out), -1, 1)                             the env's action range
+    action = clip(prior(obs) + tanh(W_out h + b_out), -1, 1)                the env's action range
+
+prior(obs) is optional (0 without it): the planner's own action without its correction, the reference
+pose plus stiffness feedback, which is linear in the observation (expert.reference_pose_prior: two
+columns and an offset per actuator). With it the network learns only the planner's correction, the
+part that differs from clip to clip.
 
 Each row is computed on its own (a matrix-vector product per observation), so an episode's actions
 do not depend on what else is in the batch.
@@ -36,11 +41,37 @@ def elu(x: np.ndarray) -> np.ndarray:
     return np.where(x > 0, x, np.expm1(np.minimum(x, 0.0)))
 
 
+PRIOR_KEYS = ("columns", "coefficients", "offset")
+
+
+def check_prior(prior: dict, obs_dim: int, action_dim: int) -> dict[str, np.ndarray]:
+    """The prior's arrays (expert.reference_pose_prior's layout), checked against the network's sizes."""
+    missing = [key for key in PRIOR_KEYS if key not in prior]
+    if missing:
+        raise ValueError(f"MultiClipPolicy prior needs {list(PRIOR_KEYS)}, missing {missing}")
+    columns = np.asarray(prior["columns"], dtype=np.int64)
+    coefficients = np.asarray(prior["coefficients"], dtype=np.float32)
+    offset = np.asarray(prior["offset"], dtype=np.float32)
+    if offset.shape != (action_dim,) or columns.ndim != 2 or columns.shape[1] != action_dim \
+            or coefficients.shape != columns.shape:
+        raise ValueError(f"MultiClipPolicy prior: columns and coefficients must be (k, {action_dim}) and offset "
+                         f"({action_dim},), got {columns.shape}, {coefficients.shape}, {offset.shape}")
+    if columns.min() < 0 or columns.max() >= obs_dim:
+        raise ValueError(f"MultiClipPolicy prior columns must index the {obs_dim} observation columns")
+    return {"columns": columns, "coefficients": coefficients, "offset": offset}
+
+
+def prior_actions(prior: dict, observations: np.ndarray) -> np.ndarray:
+    """prior(obs) (B, action_dim) for observations (B, obs_dim): offset + sum_k coefficients[k] * obs[columns[k]]."""
+    observations = np.asarray(observations)
+    return prior["offset"] + np.sum(prior["coefficients"] * observations[:, prior["columns"]], axis=1)
+
+
 class MultiClipPolicy(Policy):
     """A trained multi-clip tracking policy in the batched policy protocol (envsuite.policies.base)."""
 
     def __init__(self, layers, obs_mean, obs_std, *, obs_clip: float = 5.0, name: str = "multiclip",
-                 metadata: dict | None = None):
+                 metadata: dict | None = None, prior: dict | None = None):
         super().__init__()
         self.layers = check_layers([(np.asarray(w, dtype=np.float32), np.asarray(b, dtype=np.float32))
                                     for w, b in layers], "MultiClipPolicy")
@@ -52,6 +83,7 @@ class MultiClipPolicy(Policy):
         if np.any(self.obs_std <= 0):
             raise ValueError("MultiClipPolicy obs_std must be positive")
         self.obs_clip = float(obs_clip)
+        self.prior = None if prior is None else check_prior(prior, self.obs_dim, self.action_dim)
         self.name = name
         self.metadata: dict[str, Any] = dict(metadata or {})
 
@@ -77,13 +109,18 @@ class MultiClipPolicy(Policy):
         for weights, bias in self.layers[:-1]:
             hidden = elu(weights @ hidden + bias)
         weights, bias = self.layers[-1]
-        return np.clip(np.tanh(weights @ hidden + bias), -1.0, 1.0).astype(np.float32)
+        action = np.tanh(weights @ hidden + bias)
+        if self.prior is not None:
+            action = action + prior_actions(self.prior, obs[None])[0]
+        return np.clip(action, -1.0, 1.0).astype(np.float32)
 
     def save(self, path) -> Path:
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         arrays = {f"layer{i}_weights": w for i, (w, _) in enumerate(self.layers)}
         arrays.update({f"layer{i}_bias": b for i, (_, b) in enumerate(self.layers)})
+        if self.prior is not None:
+            arrays.update({f"prior_{key}": value for key, value in self.prior.items()})
         np.savez_compressed(path, **arrays, format=np.array(FORMAT), layers=np.int64(len(self.layers)),
                             obs_mean=self.obs_mean, obs_std=self.obs_std, obs_clip=np.float64(self.obs_clip),
                             name=np.array(self.name), metadata=np.array(json.dumps(self.metadata, sort_keys=True)))
@@ -96,12 +133,13 @@ class MultiClipPolicy(Policy):
                 raise ValueError(f"{path} is not a multi-clip policy file (format {FORMAT!r}); "
                                  "training/mocap/distill.py writes them")
             layers = [(data[f"layer{i}_weights"], data[f"layer{i}_bias"]) for i in range(int(data["layers"]))]
+            prior = {key: data[f"prior_{key}"] for key in PRIOR_KEYS} if "prior_offset" in data.files else None
             return cls(layers, data["obs_mean"], data["obs_std"], obs_clip=float(data["obs_clip"]),
-                       name=str(data["name"]), metadata=json.loads(str(data["metadata"])))
+                       name=str(data["name"]), metadata=json.loads(str(data["metadata"])), prior=prior)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "type": "MultiClipPolicy", "layers": [list(w.shape) for w, _ in self.layers],
-                "metadata": self.metadata}
+                "reference_pose_prior": self.prior is not None, "metadata": self.metadata}
 
 
 def multiclip_policy(path=None) -> MultiClipPolicy:

@@ -95,3 +95,25 @@ def test_a_coarser_planning_model_keeps_the_control_step_and_leaves_the_env_alon
 def test_bad_options_are_refused(options):
     with pytest.raises(ValueError):
         TrackingMPC(**dict(CHEAP, **options))
+
+
+def test_the_reference_pose_prior_is_the_planners_action_without_correction_read_off_the_observation(env):
+    from envsuite.mocap.expert import pose_to_actuation, reference_pose_prior
+    from envsuite.mocap.multiclip import prior_actions
+
+    observation, _ = env.reset(seed=5)
+    rng = np.random.default_rng(1)
+    for _ in range(3):  # away from the reference pose, so that the feedback term matters
+        observation, _, terminated, _, _ = env.step(rng.uniform(-0.2, 0.2, env.model.nu).astype(np.float32))
+        assert not terminated
+    gain = 3.0
+    # The oracle, from the physics state and the clip (not from the observation): the reference pose of
+    # the next step as controls, plus gain x the joint error in control units.
+    ix, joint = env.indices, env.model.actuator_trnid[:, 0]
+    target = env.reference.features["joints"][env.time_index + 1]
+    error = (target - env.data.qpos[ix.mocap_qpos])[ix.mocap_to_observable]
+    expected = pose_to_actuation(env.model, ix, target) + gain * error * 2.0 / np.diff(env.model.jnt_range[joint], axis=1)[:, 0]
+    got = prior_actions(reference_pose_prior(env, gain), observation[None].astype(np.float64))[0]
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+    with pytest.raises(ValueError, match="ref_steps to start at 1"):
+        reference_pose_prior(CMUHumanoidTrackingEnv(snippets=["02_01-0-95"], ref_steps=(2, 3)), gain)

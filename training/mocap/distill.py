@@ -2,7 +2,7 @@
 
     python -m training.mocap.distill --subset locomotion_small [--hold-out-every 10] [--bc-episodes N]
         [--dagger-rounds R] [--dagger-episodes N] [--planner JSON] [--workers K] [--hidden 256 256]
-        [--epochs E] [--out assets/mocap/multiclip_policy.npz] [--seed S]
+        [--epochs E] [--out assets/mocap/multiclip_policy.npz] [--seed S] [--no-reference-prior] [--prior-only]
 
 Where it sits: training/ (apart from the envs; the `train` extra brings torch). It writes the weights
 file that envsuite.mocap.multiclip.MultiClipPolicy reads with numpy alone, and a JSON record of the
@@ -17,7 +17,9 @@ The recipe:
 3. DAgger rounds: the student drives (its own action executed), the expert labels every state the
    student visits with its mean action (it plans from the env's exact state), the labelled states
    join the data, and the student is trained again on all of it.
-Training is mean-squared error on the expert's mean actions, Adam, full passes over the data.
+Training is mean-squared error on the expert's mean actions, Adam, full passes over the data. By
+default the network learns only what the planner adds to the reference pose + feedback (the prior of
+envsuite/mocap/multiclip.py, which is the same for every clip); --no-reference-prior learns all of it.
 Episode i of a phase draws its snippet, start and noise from (seed, phase, i) alone, so a run is
 the same for any worker count.
 """
@@ -151,12 +153,43 @@ def fit(network, observations: np.ndarray, labels: np.ndarray, obs_mean, obs_std
     return losses
 
 
-def to_policy(network, obs_mean, obs_std, metadata: dict):
+def to_policy(network, obs_mean, obs_std, metadata: dict, prior: dict | None = None):
     from envsuite.mocap.multiclip import MultiClipPolicy
 
     linears = [m for m in network if hasattr(m, "weight")]
     layers = [(m.weight.detach().numpy().copy(), m.bias.detach().numpy().copy()) for m in linears]
-    return MultiClipPolicy(layers, obs_mean, obs_std, obs_clip=OBS_CLIP, metadata=metadata)
+    return MultiClipPolicy(layers, obs_mean, obs_std, obs_clip=OBS_CLIP, metadata=metadata, prior=prior)
+
+
+def network_targets(labels: np.ndarray, observations: np.ndarray, prior: dict | None) -> np.ndarray:
+    """What the network learns: the labels, or with the reference-pose prior what the planner adds to it,
+    within the residual's range [-1, 1] (beyond it the clipped action is the same)."""
+    from envsuite.mocap.multiclip import prior_actions
+
+    if prior is None:
+        return labels
+    return np.clip(labels - prior_actions(prior, observations), -1.0, 1.0).astype(np.float32)
+
+
+def prior_only_policy(env, prior: dict, metadata: dict):
+    """The reference-pose prior alone as a MultiClipPolicy (a network whose output is 0)."""
+    from envsuite.mocap.multiclip import MultiClipPolicy
+
+    obs_dim, action_dim = env.observation_space.shape[0], env.model.nu
+    return MultiClipPolicy([(np.zeros((action_dim, obs_dim)), np.zeros(action_dim))], np.zeros(obs_dim),
+                           np.ones(obs_dim), obs_clip=OBS_CLIP, metadata=metadata, prior=prior)
+
+
+def evaluate_student(student_path: str, env_kwargs, planner, splits: dict, eval_episodes: int, seed: int, phase: int,
+                     workers: int) -> dict:
+    """{split name: mean normalized episode length of the student} over eval_episodes per snippet of each split."""
+    evaluation = {}
+    for name, chosen in splits.items():
+        if chosen:
+            runs = run_episodes(_jobs(env_kwargs, planner, student_path, chosen, eval_episodes * len(chosen), seed,
+                                      phase, False), workers, f"evaluate {name}")
+            evaluation[name] = float(np.mean([r["normalized_episode_length"] for r in runs]))
+    return evaluation
 
 
 def _jobs(env_kwargs, planner, student_path, snippets, count, seed, phase, label):
@@ -166,21 +199,40 @@ def _jobs(env_kwargs, planner, student_path, snippets, count, seed, phase, label
 
 def distill(subset, *, hold_out_every: int = 10, bc_episodes: int = 100, dagger_rounds: int = 2,
             dagger_episodes: int = 50, eval_episodes: int = 2, planner: dict | None = None, workers: int = 2,
-            hidden=(256, 256), epochs: int = 30, seed: int = 0, out=None, log=print) -> dict:
-    """Train the multi-clip policy on a library subset; returns the run's record (and writes `out`)."""
+            hidden=(256, 256), epochs: int = 30, seed: int = 0, reference_prior: bool = True, prior_only: bool = False,
+            out=None, log=print) -> dict:
+    """Train the multi-clip policy on a library subset; returns the run's record (and writes `out`). With
+    the reference prior the record starts with the prior alone's figures ("prior_only"); prior_only=True
+    stops there (no expert rollouts, no training, nothing written)."""
+    if prior_only and not reference_prior:
+        raise ValueError("prior_only evaluates the reference prior, which reference_prior=False turns off")
     import torch
 
     from envsuite.mocap import library
+    from envsuite.mocap.expert import TrackingMPC, reference_pose_prior
     from envsuite.mocap.tracking import CMUHumanoidTrackingEnv
 
     torch.set_num_threads(max(1, workers))
     env_kwargs = {"clips": library.resolve(subset)}
-    snippet_ids = [r.snippet.id for r in CMUHumanoidTrackingEnv(**env_kwargs).references]
+    env = CMUHumanoidTrackingEnv(**env_kwargs)
+    snippet_ids = [r.snippet.id for r in env.references]
     train_snippets, held_snippets = split_snippets(snippet_ids, hold_out_every)
     planner = dict(planner or {}, threads=1)
+    prior = reference_pose_prior(env, TrackingMPC(**planner).feedback_gain) if reference_prior else None
     record = {"subset": subset, "snippets": len(snippet_ids), "held_out": [snippet_ids[i] for i in held_snippets],
-              "planner": planner, "hidden": list(hidden), "epochs": epochs, "seed": seed, "rounds": []}
+              "planner": planner, "hidden": list(hidden), "epochs": epochs, "seed": seed,
+              "reference_prior": bool(reference_prior), "rounds": []}
     begin = time.perf_counter()
+    splits = {"train": train_snippets, "held_out": held_snippets}
+    if prior is not None:
+        # The figure a network has to beat: the prior alone (no network), on round 0's evaluation episodes.
+        with tempfile.TemporaryDirectory(prefix="envsuite-distill-") as folder:
+            path = prior_only_policy(env, prior, dict(record)).save(Path(folder) / "prior-only.npz")
+            record["prior_only"] = evaluate_student(str(path), env_kwargs, planner, splits, eval_episodes, seed, 1000,
+                                                    workers)
+        log(json.dumps({"prior_only": record["prior_only"]}))
+        if prior_only:
+            return record
     results = run_episodes(_jobs(env_kwargs, planner, None, train_snippets, bc_episodes, seed, 0, True), workers,
                            "expert rollouts")
     observations = np.concatenate([r["observations"] for r in results])
@@ -197,21 +249,17 @@ def distill(subset, *, hold_out_every: int = 10, bc_episodes: int = 100, dagger_
                                              round_index, True), workers, f"DAgger round {round_index}")
                 observations = np.concatenate([observations] + [r["observations"] for r in results])
                 labels = np.concatenate([labels] + [r["labels"] for r in results])
-            losses = fit(network, observations, labels, obs_mean, obs_std, epochs=epochs, seed=seed + round_index)
-            policy = to_policy(network, obs_mean, obs_std, dict(record, rounds=None))
+            losses = fit(network, observations, network_targets(labels, observations, prior), obs_mean, obs_std,
+                         epochs=epochs, seed=seed + round_index)
+            policy = to_policy(network, obs_mean, obs_std, dict(record, rounds=None), prior=prior)
             student_path = str(policy.save(Path(folder) / f"student-round{round_index}.npz"))
-            evaluation = {}
-            for name, chosen in (("train", train_snippets), ("held_out", held_snippets)):
-                if not chosen:
-                    continue
-                runs = run_episodes(_jobs(env_kwargs, planner, student_path, chosen, eval_episodes * len(chosen),
-                                          seed, 1000 + round_index, False), workers, f"evaluate {name}")
-                evaluation[name] = float(np.mean([r["normalized_episode_length"] for r in runs]))
+            evaluation = evaluate_student(student_path, env_kwargs, planner, splits, eval_episodes, seed,
+                                          1000 + round_index, workers)
             row = {"round": round_index, "data_steps": int(len(observations)), "final_loss": losses[-1],
                    "normalized_episode_length": evaluation, "seconds": round(time.perf_counter() - begin, 1)}
             record["rounds"].append(row)
             log(json.dumps(row))
-        policy = to_policy(network, obs_mean, obs_std, dict(record))
+        policy = to_policy(network, obs_mean, obs_std, dict(record), prior=prior)
     if out is not None:
         policy.save(out)
         out.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
@@ -233,6 +281,10 @@ def main(argv=None) -> int:
     parser.add_argument("--hidden", type=int, nargs="+", default=[256, 256])
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-reference-prior", action="store_true",
+                        help="learn the whole action, not only what the planner adds to the reference pose + feedback")
+    parser.add_argument("--prior-only", action="store_true",
+                        help="only evaluate the reference prior alone (no network) on the split, print it and stop")
     parser.add_argument("--out", default=str(REPO_ROOT / "assets" / "mocap" / "multiclip_policy.npz"))
     args = parser.parse_args(argv)
     try:
@@ -243,8 +295,9 @@ def main(argv=None) -> int:
     distill(args.subset, hold_out_every=args.hold_out_every, bc_episodes=args.bc_episodes,
             dagger_rounds=args.dagger_rounds, dagger_episodes=args.dagger_episodes, eval_episodes=args.eval_episodes,
             planner=json.loads(args.planner), workers=args.workers, hidden=tuple(args.hidden), epochs=args.epochs,
-            seed=args.seed, out=args.out)
-    print(f"wrote {args.out} and {Path(args.out).with_suffix('.json')}")
+            seed=args.seed, reference_prior=not args.no_reference_prior, prior_only=args.prior_only, out=args.out)
+    if not args.prior_only:
+        print(f"wrote {args.out} and {Path(args.out).with_suffix('.json')}")
     return 0
 
 
