@@ -11,7 +11,8 @@ The controller is "reference pose + stiffness feedback + planned correction":
 
 Each control step:
 1. `samples` corrections over a horizon of H control steps are drawn: the previous step's plan,
-   shifted by one step, plus Gaussian noise (`noise_std`, held for `knot_steps` control steps, on
+   shifted by one step and scaled by `correction_decay` (1: kept whole; below 1 the correction is
+   pulled back towards the reference pose + feedback instead of wandering), plus Gaussian noise (`noise_std`, held for `knot_steps` control steps, on
    the leg and trunk actuators only: balance is kept with them, and noise on the arms only wastes
    samples); sample 0 is the previous plan unperturbed.
 2. Every sample is rolled out closed-loop (the feedback term uses the rolled-out joints) with
@@ -92,7 +93,7 @@ class TrackingMPC:
                  beta: float = 100.0, failure_penalty: float = 5.0, feedback_gain: float = 4.0,
                  perturbed: str = "legs-and-trunk", rescue_rounds: int = 2, threads: int = 2, replan_every: int = 1,
                  plan_substeps: int | None = None, plan_noslip_iterations: int | None = None,
-                 refine_every: int = 1):
+                 refine_every: int = 1, correction_decay: float = 1.0):
         if horizon < 1 or samples < 2 or knot_steps < 1 or threads < 1 or not 1 <= replan_every <= horizon:
             raise ValueError("TrackingMPC needs horizon >= 1, samples >= 2, knot_steps >= 1, threads >= 1 and "
                              f"1 <= replan_every <= horizon, got horizon {horizon}, replan_every {replan_every}")
@@ -100,6 +101,9 @@ class TrackingMPC:
         if refine_every < 1:
             raise ValueError(f"refine_every must be >= 1, got {refine_every}")
         self.refine_every = int(refine_every)
+        if not 0.0 < correction_decay <= 1.0:
+            raise ValueError(f"correction_decay must be in (0, 1], got {correction_decay}")
+        self.correction_decay = float(correction_decay)
         if plan_substeps is not None and plan_substeps < 1:
             raise ValueError(f"plan_substeps must be >= 1 or None (the env's), got {plan_substeps}")
         self.plan_substeps = plan_substeps
@@ -121,7 +125,8 @@ class TrackingMPC:
                 "knot_steps": self.knot_steps, "beta": self.beta, "failure_penalty": self.failure_penalty,
                 "feedback_gain": self.feedback_gain, "perturbed": self.perturbed, "rescue_rounds": self.rescue_rounds,
                 "replan_every": self.replan_every, "plan_substeps": self.plan_substeps,
-                "plan_noslip_iterations": self.plan_noslip_iterations, "refine_every": self.refine_every}
+                "plan_noslip_iterations": self.plan_noslip_iterations, "refine_every": self.refine_every,
+                "correction_decay": self.correction_decay}
 
     def _bind(self, env):
         if self._model is env.model:
@@ -183,7 +188,7 @@ class TrackingMPC:
             _, failed = self._score(env, control_states, t)
             if not failed[0]:
                 correction = self._correction
-                self._correction = np.concatenate([correction[1:], correction[-1:]], axis=0)
+                self._correction = self.correction_decay * np.concatenate([correction[1:], correction[-1:]], axis=0)
                 return np.clip(first[0], -1.0, 1.0)
 
         centre, best = self._correction, None
@@ -218,7 +223,8 @@ class TrackingMPC:
             correction, action = corrections[winner], np.clip(first[winner], -1.0, 1.0)
         # Warm start: the rest of the plan after the replan_every steps it runs, repeating its last step.
         k = self.replan_every
-        self._correction = np.concatenate([correction[k:], np.repeat(correction[-1:], k, axis=0)], axis=0)
+        self._correction = self.correction_decay * np.concatenate([correction[k:], np.repeat(correction[-1:], k, axis=0)],
+                                                                  axis=0)
         self._plan = (t, nominal, correction, joints[steps])
         return action
 

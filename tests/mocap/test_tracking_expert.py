@@ -117,3 +117,20 @@ def test_the_reference_pose_prior_is_the_planners_action_without_correction_read
     np.testing.assert_allclose(got, expected, atol=1e-5)
     with pytest.raises(ValueError, match="ref_steps to start at 1"):
         reference_pose_prior(CMUHumanoidTrackingEnv(snippets=["02_01-0-95"], ref_steps=(2, 3)), gain)
+
+
+def test_correction_decay_scales_the_warm_start_and_nothing_else(env):
+    warm_starts, actions = {}, {}
+    for decay in (1.0, 0.5):
+        env.reset(seed=4)
+        expert = TrackingMPC(**CHEAP, correction_decay=decay)
+        expert.reset()
+        actions[decay] = expert.act(env, np.random.default_rng(7))
+        warm_starts[decay] = expert._correction
+    # the first plan starts from no correction, so it is the same; only what is carried over is scaled
+    np.testing.assert_array_equal(actions[0.5], actions[1.0])
+    assert np.abs(warm_starts[1.0]).max() > 0
+    np.testing.assert_allclose(warm_starts[0.5], 0.5 * warm_starts[1.0], atol=1e-15)
+    for bad in (0.0, 1.5):
+        with pytest.raises(ValueError, match="correction_decay"):
+            TrackingMPC(correction_decay=bad)
