@@ -234,19 +234,18 @@ def _resumed_rows(path, run: dict):
     header = {"evaluate_tracking": run}
     rows = []
     if path.is_file() and path.stat().st_size:
-        text = path.read_text()
-        lines = text.split("\n")
+        lines = path.read_bytes().splitlines(keepends=True)
         try:
             first = json.loads(lines[0])
         except ValueError:
             first = None
         if first != json.loads(json.dumps(header)):
-            raise ResumeFileError(f"{path} holds an evaluation with other options ({lines[0][:300]}); give another "
-                             "--resume file or delete this one")
-        kept = len(lines[0]) + 1  # characters of whole lines
+            raise ResumeFileError(f"{path} holds an evaluation with other options ({lines[0][:300]!r}); give "
+                                  "another --resume file or delete this one")
+        kept = len(lines[0])  # bytes of whole lines
         for number, line in enumerate(lines[1:], start=2):
-            if number == len(lines):
-                break  # after the last newline: empty, or the half-written line of a killed run (runs again)
+            if not line.endswith(b"\n"):
+                break  # the half-written last line of a killed run: that episode runs again
             try:
                 row = json.loads(line)
             except ValueError:
@@ -254,11 +253,11 @@ def _resumed_rows(path, run: dict):
             if not isinstance(row, dict) or not 0 <= row.get("index", -1) < run["episodes"]:
                 raise ResumeFileError(f"{path} line {number} is not an episode of this evaluation: {line[:100]!r}")
             rows.append(row)
-            kept += len(line) + 1
+            kept += len(line)
         rows = list({row["index"]: row for row in rows}.values())
         keep = path.open("r+")
-        keep.seek(len(text[:kept].encode()))
-        keep.truncate()
+        keep.truncate(kept)
+        keep.seek(kept)
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         keep = path.open("w")

@@ -11,9 +11,10 @@ The controller is "reference pose + stiffness feedback + planned correction":
 
 Each control step:
 1. `samples` corrections over a horizon of H control steps are drawn: the previous step's plan,
-   shifted by one step and scaled by `correction_decay` (1: kept whole; below 1 the correction is
-   pulled back towards the reference pose + feedback instead of wandering), plus Gaussian noise (`noise_std`, held for `knot_steps` control steps, on
-   the leg and trunk actuators only: balance is kept with them, and noise on the arms only wastes
+   shifted by one step and scaled by `correction_decay` (1, the default, keeps it whole; below 1 it
+   is pulled back towards the reference pose + feedback, which tracked worse on 02_01 and
+   charleston1), plus Gaussian noise (`noise_std`, held for `knot_steps` control steps, on the leg
+   and trunk actuators only: balance is kept with them, and noise on the arms only wastes
    samples); sample 0 is the previous plan unperturbed.
 2. Every sample is rolled out closed-loop (the feedback term uses the rolled-out joints) with
    `mujoco.rollout`, one control step per call, on `threads` threads.

@@ -102,17 +102,16 @@ class MultiClipPolicy(Policy):
             raise ValueError(f"{self.name}: expected observations of shape (batch, {self.obs_dim}), got {obs.shape}; "
                              "the policy was trained on the tracking env's flat observation with its ref_steps")
         self.info = {}
-        return np.stack([self._row(row) for row in obs])
+        # the prior is elementwise per row, so taking it for the batch at once keeps rows independent
+        priors = prior_actions(self.prior, obs) if self.prior is not None else np.zeros((len(obs), self.action_dim))
+        return np.stack([self._row(row, prior) for row, prior in zip(obs, priors)])
 
-    def _row(self, obs: np.ndarray) -> np.ndarray:
+    def _row(self, obs: np.ndarray, prior: np.ndarray) -> np.ndarray:
         hidden = np.clip((obs - self.obs_mean) / self.obs_std, -self.obs_clip, self.obs_clip)
         for weights, bias in self.layers[:-1]:
             hidden = elu(weights @ hidden + bias)
         weights, bias = self.layers[-1]
-        action = np.tanh(weights @ hidden + bias)
-        if self.prior is not None:
-            action = action + prior_actions(self.prior, obs[None])[0]
-        return np.clip(action, -1.0, 1.0).astype(np.float32)
+        return np.clip(np.tanh(weights @ hidden + bias) + prior, -1.0, 1.0).astype(np.float32)
 
     def save(self, path) -> Path:
         path = Path(path)
